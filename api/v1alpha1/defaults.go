@@ -1,0 +1,77 @@
+package v1alpha1
+
+// Defaults that are not derived from other fields.
+const (
+	DefaultName             = "loki"
+	DefaultNamespace        = "loki"
+	DefaultClusterIssuer    = "letsencrypt-prod"
+	DefaultACMEServer       = "https://acme-v02.api.letsencrypt.org/directory"
+	DefaultRealm            = "Loki"
+	DefaultBcryptCost       = 10
+	DefaultLokiImage        = "docker.io/grafana/loki:3.7.8"
+	DefaultRetention        = "744h"
+	DefaultStorageSize      = "10Gi"
+	DefaultStorageClass     = "longhorn"
+	DefaultPromtailImage    = "docker.io/grafana/promtail:3.6.11"
+	DefaultGrafanaNamespace = "monitoring"
+	DefaultDatasourceName   = "Loki"
+)
+
+// Default returns a LokiStack holding every default. loki.yaml is decoded on
+// top of it, so a field the file leaves out keeps its default. Defaults that
+// depend on other fields are filled in by Complete.
+func Default() LokiStack {
+	return LokiStack{
+		APIVersion: APIVersion,
+		Kind:       Kind,
+		Metadata:   Metadata{Name: DefaultName},
+		Spec: Spec{
+			TLS:  TLS{Mode: TLSModeCertificate, ClusterIssuer: DefaultClusterIssuer},
+			Auth: Auth{Realm: DefaultRealm, BcryptCost: DefaultBcryptCost},
+			Loki: Loki{
+				Image:     DefaultLokiImage,
+				Retention: DefaultRetention,
+				Resources: Resources{
+					Requests: ResourceList{CPU: "100m", Memory: "256Mi"},
+					Limits:   ResourceList{CPU: "2", Memory: "1Gi"},
+				},
+			},
+			Storage: Storage{Size: DefaultStorageSize, StorageClassName: DefaultStorageClass},
+			Collector: Collector{
+				Enabled: true,
+				Type:    CollectorPromtail,
+				Image:   DefaultPromtailImage,
+				Resources: Resources{
+					Requests: ResourceList{CPU: "50m", Memory: "64Mi"},
+					Limits:   ResourceList{CPU: "500m", Memory: "256Mi"},
+				},
+			},
+			Monitoring: Monitoring{
+				ServiceMonitor: ServiceMonitor{Enabled: true},
+				GrafanaDatasource: GrafanaDatasource{
+					Enabled:   true,
+					Namespace: DefaultGrafanaNamespace,
+					Name:      DefaultDatasourceName,
+				},
+			},
+		},
+	}
+}
+
+// Complete fills in the defaults that derive from other fields.
+// defaultNamespace is used when metadata.namespace is empty (under Argo CD,
+// the Application's destination namespace); empty means DefaultNamespace.
+func (s *LokiStack) Complete(defaultNamespace string) {
+	if s.Metadata.Namespace == "" {
+		s.Metadata.Namespace = defaultNamespace
+	}
+	if s.Metadata.Namespace == "" {
+		s.Metadata.Namespace = DefaultNamespace
+	}
+	if s.Spec.TLS.SecretName == "" {
+		s.Spec.TLS.SecretName = s.Metadata.Name + "-tls"
+	}
+	if a := s.Spec.TLS.ACME; a != nil && a.Server == "" {
+		a.Server = DefaultACMEServer
+	}
+}

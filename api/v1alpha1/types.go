@@ -1,0 +1,143 @@
+// Package v1alpha1 holds the loki.yaml format, version v1alpha1: the types,
+// their documentation and their defaults. Loading and validation live in
+// package config; rendering lives in package generator.
+//
+// Every field carries a `doc` tag. docs/loki-yaml.md is generated from these
+// tags and from Default(), and a test fails when the two drift apart.
+package v1alpha1
+
+// Identity of this version of the format.
+const (
+	Group      = "lokicmp.thedevops.dev"
+	Version    = "v1alpha1"
+	APIVersion = Group + "/" + Version
+	Kind       = "LokiStack"
+)
+
+// LokiStack is the whole content of a loki.yaml file.
+type LokiStack struct {
+	APIVersion string   `json:"apiVersion" doc:"Format version. Required: lokicmp.thedevops.dev/v1alpha1."`
+	Kind       string   `json:"kind" doc:"Required: LokiStack."`
+	Metadata   Metadata `json:"metadata" doc:"Name and namespace of the stack."`
+	Spec       Spec     `json:"spec" doc:"What to deploy."`
+}
+
+// Metadata names the stack. Object names derive from Name.
+type Metadata struct {
+	Name      string `json:"name" doc:"Base name of every object (Service <name>, StatefulSet <name>, Secret <name>-basic-auth, ...). A DNS-1123 label of at most 40 characters."`
+	Namespace string `json:"namespace" doc:"Namespace of the stack. Under Argo CD an unset namespace becomes the Application's destination namespace."`
+}
+
+// Spec describes the stack.
+type Spec struct {
+	Host              string            `json:"host" doc:"Public DNS name that Traefik serves Loki on, e.g. loki.example.org. Required. IDN hosts are written in punycode (xn--...)."`
+	TLS               TLS               `json:"tls" doc:"HTTPS certificate from cert-manager."`
+	Auth              Auth              `json:"auth" doc:"Basic authentication in front of Loki (Traefik BasicAuth middleware)."`
+	Loki              Loki              `json:"loki" doc:"The Loki server (single binary)."`
+	Storage           Storage           `json:"storage" doc:"Persistent volume of Loki."`
+	Collector         Collector         `json:"collector" doc:"Log collector DaemonSet that ships every pod's logs to Loki."`
+	Monitoring        Monitoring        `json:"monitoring" doc:"Prometheus and Grafana integration."`
+	CommonLabels      map[string]string `json:"commonLabels" doc:"Labels added to every object (not to selectors, which must never change)."`
+	CommonAnnotations map[string]string `json:"commonAnnotations" doc:"Annotations added to every object."`
+}
+
+// TLS modes: exactly one way of asking cert-manager for the certificate.
+const (
+	TLSModeCertificate = "certificate"
+	TLSModeAnnotation  = "annotation"
+)
+
+// TLS configures the certificate of the public host.
+type TLS struct {
+	Mode          string `json:"mode" doc:"certificate: emit a cert-manager Certificate. annotation: annotate the Ingress with cert-manager.io/cluster-issuer and let cert-manager create it. Exactly one is emitted."`
+	ClusterIssuer string `json:"clusterIssuer" doc:"Name of the cert-manager ClusterIssuer."`
+	SecretName    string `json:"secretName" doc:"Secret that holds the certificate. Empty: <name>-tls."`
+	ACME          *ACME  `json:"acme" doc:"When set, loki-cmp also emits the ClusterIssuer (ACME, HTTP-01 through Traefik). Leave unset when the issuer already exists: it is cluster-wide."`
+}
+
+// ACME describes a Let's Encrypt (or other ACME) ClusterIssuer.
+type ACME struct {
+	Email  string `json:"email" doc:"Account e-mail for expiry notices. Required when acme is set."`
+	Server string `json:"server" doc:"ACME directory URL. Use https://acme-staging-v02.api.letsencrypt.org/directory while testing."`
+}
+
+// Auth configures HTTP basic authentication.
+type Auth struct {
+	Realm      string `json:"realm" doc:"Realm shown by the browser's login prompt."`
+	BcryptCost int    `json:"bcryptCost" doc:"bcrypt cost of the password hashes (4-14). Traefik verifies the hash on every request: each step doubles its CPU cost."`
+	Users      []User `json:"users" doc:"Users allowed in. At least one."`
+}
+
+// User is one basic-auth user.
+type User struct {
+	Name     string    `json:"name" doc:"User name (no colon, no spaces)."`
+	Password SecretRef `json:"password" doc:"Where the password comes from. Never a literal: loki.yaml lives in git."`
+}
+
+// SecretRef says where a secret value comes from. Exactly one field is set.
+type SecretRef struct {
+	FromEnv string `json:"fromEnv" doc:"Name of an environment variable of the loki-cmp process (under Argo CD: of the plugin sidecar)."`
+}
+
+// ScalarHint is what the decoder says when a SecretRef is written as a plain
+// value: a literal password must never be accepted, nor echoed.
+func (SecretRef) ScalarHint() string {
+	return "a literal password is not allowed in loki.yaml (it lives in git); reference one instead, e.g. password: {fromEnv: LOKI_ADMIN_PASSWORD}"
+}
+
+// Loki configures the Loki server.
+type Loki struct {
+	Image     string    `json:"image" doc:"Loki container image."`
+	Retention string    `json:"retention" doc:"How long logs are kept, as a Loki duration (744h, 31d, 4w). 0s keeps logs forever. At least 24h otherwise."`
+	Resources Resources `json:"resources" doc:"CPU and memory of the Loki container."`
+}
+
+// Resources are container requests and limits, as Kubernetes quantities.
+type Resources struct {
+	Requests ResourceList `json:"requests" doc:"Guaranteed resources."`
+	Limits   ResourceList `json:"limits" doc:"Upper bounds."`
+}
+
+// ResourceList is CPU and memory. An empty value leaves it unset.
+type ResourceList struct {
+	CPU    string `json:"cpu" doc:"CPU quantity, e.g. 100m or 2."`
+	Memory string `json:"memory" doc:"Memory quantity, e.g. 256Mi."`
+}
+
+// Storage configures the persistent volume claimed by the StatefulSet.
+type Storage struct {
+	Size             string `json:"size" doc:"Requested size. Changing it later does not resize an existing volume (volumeClaimTemplates are immutable): resize the PVC itself."`
+	StorageClassName string `json:"storageClassName" doc:"StorageClass of the volume."`
+}
+
+// Collector types.
+const CollectorPromtail = "promtail"
+
+// Collector configures the log collector DaemonSet.
+type Collector struct {
+	Enabled   bool      `json:"enabled" doc:"Deploy the collector."`
+	Type      string    `json:"type" doc:"Collector program: promtail."`
+	Image     string    `json:"image" doc:"Collector container image. Promtail's last images are 3.6.x."`
+	Resources Resources `json:"resources" doc:"CPU and memory of the collector container."`
+}
+
+// Monitoring configures Prometheus and Grafana integration.
+type Monitoring struct {
+	ServiceMonitor    ServiceMonitor    `json:"serviceMonitor" doc:"prometheus-operator ServiceMonitor for Loki's metrics."`
+	GrafanaDatasource GrafanaDatasource `json:"grafanaDatasource" doc:"Datasource ConfigMap for Grafana's sidecar."`
+}
+
+// ServiceMonitor configures the ServiceMonitor.
+type ServiceMonitor struct {
+	Enabled  bool              `json:"enabled" doc:"Emit the ServiceMonitor (needs the prometheus-operator CRDs)."`
+	Labels   map[string]string `json:"labels" doc:"Extra labels, e.g. release: kube-prometheus-stack, which kube-prometheus-stack requires to pick it up."`
+	Interval string            `json:"interval" doc:"Scrape interval, e.g. 30s. Empty: Prometheus' default."`
+}
+
+// GrafanaDatasource configures the Grafana datasource ConfigMap.
+type GrafanaDatasource struct {
+	Enabled   bool   `json:"enabled" doc:"Emit the datasource ConfigMap (labelled grafana_datasource: \"1\")."`
+	Namespace string `json:"namespace" doc:"Grafana's namespace, where its sidecar looks for datasources."`
+	Name      string `json:"name" doc:"Datasource name shown in Grafana."`
+	IsDefault bool   `json:"isDefault" doc:"Make it Grafana's default datasource. Two defaults stop Grafana from starting, hence false."`
+}

@@ -1,0 +1,286 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxNodes bounds the work spent on one file, counting every node visited,
+// aliases included: a "billion laughs" file fails after maxNodes steps instead
+// of expanding without end.
+const maxNodes = 20000
+
+// scalarHinter is implemented by types that must never be written as a plain
+// scalar (secret references); the hint replaces the usual type error and the
+// value is never echoed.
+type scalarHinter interface{ ScalarHint() string }
+
+// decoder decodes a yaml.Node tree onto a Go value using the json tags, the
+// way encoding/json would, but strictly: unknown and duplicate keys, wrong
+// types and anchors that expand too far are problems with positions. Values
+// are never copied into messages, since any of them might be a secret typed
+// into the wrong field.
+type decoder struct {
+	file     string
+	pos      map[string]Pos
+	problems []Problem
+	budget   int
+}
+
+func newDecoder(file string) *decoder {
+	return &decoder{file: file, pos: map[string]Pos{}, budget: maxNodes}
+}
+
+var hinterType = reflect.TypeFor[scalarHinter]()
+
+// spend counts one node against the budget and reports, once, when it runs out.
+func (d *decoder) spend(n *yaml.Node) bool {
+	d.budget--
+	if d.budget == -1 {
+		d.fail(n, "", "the file expands to more than %d YAML nodes (through anchors and aliases?); refusing to read further", maxNodes)
+	}
+	return d.budget >= 0
+}
+
+func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
+	d.problems = append(d.problems, Problem{File: d.file, Pos: posOf(n), Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Column: n.Column} }
+
+// decode decodes n onto v, which must be settable. path names v.
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	for n.Kind == yaml.AliasNode {
+		if !d.spend(n) {
+			return
+		}
+		n = n.Alias
+	}
+	if !d.spend(n) {
+		return
+	}
+	d.pos[path] = posOf(n)
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return // an empty value keeps the default
+	}
+	if n.Kind == yaml.ScalarNode && v.Type().Implements(hinterType) {
+		d.fail(n, path, "%s", v.Interface().(scalarHinter).ScalarHint())
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		d.decodeStruct(n, v, path)
+	case reflect.Map:
+		d.decodeMap(n, v, path)
+	case reflect.Slice:
+		d.decodeSlice(n, v, path)
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.decode(n, v.Elem(), path)
+	case reflect.String:
+		if s, ok := d.scalar(n, path, "!!str", "a string"); ok {
+			v.SetString(s)
+		}
+	case reflect.Bool:
+		if s, ok := d.scalar(n, path, "!!bool", "a boolean (true or false)"); ok {
+			v.SetBool(strings.EqualFold(s, "true"))
+		}
+	case reflect.Int:
+		if s, ok := d.scalar(n, path, "!!int", "an integer"); ok {
+			i, err := strconv.ParseInt(s, 0, 32)
+			if err != nil {
+				d.fail(n, path, "must be an integer between %d and %d", -1<<31, 1<<31-1)
+				return
+			}
+			v.SetInt(i)
+		}
+	default:
+		panic("config: no decoder for " + v.Type().String())
+	}
+}
+
+// scalar returns the value of a scalar with the wanted tag.
+func (d *decoder) scalar(n *yaml.Node, path, tag, what string) (string, bool) {
+	if n.Kind != yaml.ScalarNode {
+		d.fail(n, path, "must be %s, not %s", what, kindName(n))
+		return "", false
+	}
+	if got := n.ShortTag(); got != tag {
+		msg := "must be " + what + ", not " + tagName(got)
+		if tag == "!!str" {
+			msg += " (put the value in quotes)"
+		}
+		d.fail(n, path, "%s", msg)
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "must be a mapping, not %s", kindName(n))
+		return
+	}
+	fields := jsonFields(v.Type())
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		key, ok := d.key(k, path, seen)
+		if !ok {
+			continue
+		}
+		idx, known := fields[key]
+		if !known {
+			msg := fmt.Sprintf("unknown field %q", key)
+			if s := suggest(key, fields); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			d.fail(k, join(path, key), "%s", msg)
+			continue
+		}
+		d.decode(val, v.Field(idx), join(path, key))
+	}
+}
+
+func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, path, "must be a mapping, not %s", kindName(n))
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		key, ok := d.key(k, path, seen)
+		if !ok {
+			continue
+		}
+		elem := reflect.New(v.Type().Elem()).Elem()
+		p := path + "[" + key + "]"
+		d.decode(val, elem, p)
+		if val.ShortTag() == "!!null" {
+			d.fail(val, p, "must have a value")
+		}
+		m.SetMapIndex(reflect.ValueOf(key), elem)
+	}
+	v.Set(m) // a mapping in the file replaces the default one
+}
+
+func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.fail(n, path, "must be a list, not %s", kindName(n))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+	}
+	v.Set(s)
+}
+
+// key checks one mapping key: a plain string, not seen before in this mapping.
+func (d *decoder) key(k *yaml.Node, path string, seen map[string]*yaml.Node) (string, bool) {
+	if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
+		if k.ShortTag() == "!!merge" {
+			d.fail(k, path, "merge keys (<<) are not supported")
+		} else {
+			d.fail(k, path, "keys must be strings, not %s", kindName(k))
+		}
+		return "", false
+	}
+	if first, dup := seen[k.Value]; dup {
+		d.fail(k, join(path, k.Value), "duplicate key (first at line %d)", first.Line)
+		return "", false
+	}
+	seen[k.Value] = k
+	return k.Value, true
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// jsonFields maps the json names of t's fields to their indexes.
+func jsonFields(t reflect.Type) map[string]int {
+	m := make(map[string]int, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			m[name] = i
+		}
+	}
+	return m
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return tagName(n.ShortTag())
+	}
+	return "an alias"
+}
+
+func tagName(tag string) string {
+	switch tag {
+	case "!!str":
+		return "a string"
+	case "!!int":
+		return "an integer"
+	case "!!float":
+		return "a number"
+	case "!!bool":
+		return "a boolean"
+	case "!!null":
+		return "empty"
+	case "!!timestamp":
+		return "a timestamp"
+	case "!!binary":
+		return "binary data"
+	}
+	return "a value tagged " + strconv.Quote(tag)
+}
+
+// suggest returns the known field closest to key, if it is close enough to
+// be a typo.
+func suggest(key string, fields map[string]int) string {
+	best, bestDist := "", len(key)/2+2
+	for f := range fields {
+		if dist := levenshtein(strings.ToLower(key), strings.ToLower(f)); dist < bestDist || (dist == bestDist && f < best) {
+			best, bestDist = f, dist
+		}
+	}
+	return best
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,71 @@
+// Package config loads loki.yaml: strict decoding with positions, defaults
+// and validation. It reports every problem at once, each with the file, line
+// and column it refers to, and never echoes a value that could be a secret.
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Pos is a 1-based line and column in the input file. The zero Pos means
+// "no position" (the problem is about the file as a whole).
+type Pos struct{ Line, Column int }
+
+// Problem is one thing wrong with a loki.yaml.
+type Problem struct {
+	File string
+	Pos  Pos
+	Path string // field path such as spec.storage.size; empty for the file as a whole
+	Msg  string
+}
+
+func (p Problem) String() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Pos.Line > 0 {
+		fmt.Fprintf(&b, ":%d", p.Pos.Line)
+	}
+	if p.Pos.Column > 0 {
+		fmt.Fprintf(&b, ":%d", p.Pos.Column)
+	}
+	b.WriteString(": ")
+	if p.Path != "" {
+		b.WriteString(p.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// Error is a non-empty list of problems, sorted by position.
+type Error struct{ Problems []Problem }
+
+func (e *Error) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// newError returns nil for no problems, so callers can return it directly.
+func newError(ps []Problem) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	return NewError(ps)
+}
+
+// NewError returns the problems, which must not be empty, sorted by position.
+func NewError(ps []Problem) *Error {
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := ps[i].Pos, ps[j].Pos
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+	return &Error{Problems: ps}
+}

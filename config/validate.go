@@ -1,0 +1,375 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"net/mail"
+	"net/url"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/thedevops/loki-cmp/api/v1alpha1"
+	"github.com/thedevops/loki-cmp/internal/htpasswd"
+)
+
+// MaxNameLength bounds metadata.name so that every derived name
+// (<name>-basic-auth, <namespace>-<name>-promtail, the pod <name>-0 and its
+// controller-revision-hash label) stays within Kubernetes' limits.
+const MaxNameLength = 40
+
+// ManagedLabels and ManagedAnnotations are set by loki-cmp itself; users may
+// not override them through commonLabels / commonAnnotations, since selectors
+// and the Argo CD sync order depend on them.
+var (
+	ManagedLabels = []string{
+		"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component",
+		"app.kubernetes.io/part-of", "app.kubernetes.io/managed-by",
+	}
+	ManagedAnnotations = []string{
+		"argocd.argoproj.io/sync-wave", "argocd.argoproj.io/sync-options", "checksum/config",
+	}
+)
+
+type validator struct {
+	doc      *Document
+	problems []Problem
+}
+
+func (v *validator) add(path, format string, args ...any) {
+	v.problems = append(v.problems, v.doc.Problem(path, fmt.Sprintf(format, args...)))
+}
+
+// addAll reports the messages of a k8s.io validation function, if any.
+func (v *validator) addAll(path, value string, msgs []string) {
+	if len(msgs) > 0 {
+		v.add(path, "invalid value %q: %s", value, strings.Join(msgs, "; "))
+	}
+}
+
+func (d *Document) validate() error {
+	v := &validator{doc: d}
+	s := &d.Stack
+	v.noControlChars(reflect.ValueOf(s).Elem(), "")
+	v.name("metadata.name", s.Metadata.Name)
+	v.required("metadata.namespace", s.Metadata.Namespace, validation.IsDNS1123Label)
+	v.host("spec.host", s.Spec.Host)
+	v.tls(&s.Spec.TLS)
+	v.auth(&s.Spec.Auth)
+	v.image("spec.loki.image", s.Spec.Loki.Image)
+	v.retention("spec.loki.retention", s.Spec.Loki.Retention)
+	v.resources("spec.loki.resources", s.Spec.Loki.Resources)
+	v.quantity("spec.storage.size", s.Spec.Storage.Size, true)
+	if c := s.Spec.Storage.StorageClassName; c != "" {
+		v.addAll("spec.storage.storageClassName", c, validation.IsDNS1123Subdomain(c))
+	}
+	v.collector(&s.Spec.Collector)
+	v.monitoring(&s.Spec.Monitoring)
+	v.labels("spec.commonLabels", s.Spec.CommonLabels, ManagedLabels)
+	v.annotations("spec.commonAnnotations", s.Spec.CommonAnnotations)
+	return newError(v.problems)
+}
+
+func (v *validator) required(path, value string, check func(string) []string) {
+	if value == "" {
+		v.add(path, "required")
+		return
+	}
+	v.addAll(path, value, check(value))
+}
+
+func (v *validator) name(path, name string) {
+	v.required(path, name, validation.IsDNS1035Label)
+	if len(name) > MaxNameLength {
+		v.add(path, "must be at most %d characters (derived names such as %s-basic-auth must fit Kubernetes' limits)", MaxNameLength, name)
+	}
+}
+
+func (v *validator) host(path, host string) {
+	if host == "" {
+		v.add(path, "required: the public DNS name of Loki, e.g. loki.example.org")
+		return
+	}
+	if strings.HasPrefix(host, "*.") {
+		v.add(path, "invalid value %q: a wildcard cannot get a Let's Encrypt HTTP-01 certificate; use a single host", host)
+		return
+	}
+	msgs := validation.IsDNS1123Subdomain(host)
+	if len(msgs) == 0 && !strings.Contains(host, ".") {
+		msgs = append(msgs, "must be a fully qualified name such as loki.example.org")
+	}
+	for _, label := range strings.Split(host, ".") {
+		if len(label) > 63 {
+			msgs = append(msgs, "each dot-separated label must be at most 63 characters")
+			break
+		}
+	}
+	if len(msgs) > 0 && hasNonASCII(host) {
+		msgs = append(msgs, "write international names in punycode (xn--...)")
+	}
+	v.addAll(path, host, msgs)
+}
+
+func (v *validator) tls(t *v1alpha1.TLS) {
+	switch t.Mode {
+	case v1alpha1.TLSModeCertificate, v1alpha1.TLSModeAnnotation:
+	default:
+		v.add("spec.tls.mode", "must be %q or %q", v1alpha1.TLSModeCertificate, v1alpha1.TLSModeAnnotation)
+	}
+	v.required("spec.tls.clusterIssuer", t.ClusterIssuer, validation.IsDNS1123Subdomain)
+	v.required("spec.tls.secretName", t.SecretName, validation.IsDNS1123Subdomain)
+	if a := t.ACME; a != nil {
+		if a.Email == "" {
+			v.add("spec.tls.acme.email", "required when acme is set: Let's Encrypt sends expiry notices there")
+		} else if addr, err := mail.ParseAddress(a.Email); err != nil || addr.Address != a.Email {
+			v.add("spec.tls.acme.email", "invalid value %q: must be a plain e-mail address", a.Email)
+		}
+		if u, err := url.Parse(a.Server); err != nil || u.Scheme != "https" || u.Host == "" {
+			v.add("spec.tls.acme.server", "invalid value %q: must be an https:// URL of an ACME directory", a.Server)
+		}
+	}
+}
+
+func (v *validator) auth(a *v1alpha1.Auth) {
+	if a.Realm == "" {
+		v.add("spec.auth.realm", "required")
+	} else if strings.ContainsAny(a.Realm, `"\`) {
+		v.add("spec.auth.realm", "must not contain quotes or backslashes (it is sent in the WWW-Authenticate header)")
+	}
+	if a.BcryptCost < htpasswd.MinCost || a.BcryptCost > htpasswd.MaxCost {
+		v.add("spec.auth.bcryptCost", "must be between %d and %d", htpasswd.MinCost, htpasswd.MaxCost)
+	}
+	if len(a.Users) == 0 {
+		v.add("spec.auth.users", "required: at least one user, e.g. [{name: admin, password: {fromEnv: LOKI_ADMIN_PASSWORD}}]")
+	}
+	seen := map[string]int{}
+	for i, u := range a.Users {
+		p := fmt.Sprintf("spec.auth.users[%d]", i)
+		switch {
+		case u.Name == "":
+			v.add(p+".name", "required")
+		case strings.ContainsAny(u.Name, ": \t") || hasNonPrint(u.Name):
+			v.add(p+".name", "invalid value %q: must not contain colons, spaces or control characters", u.Name)
+		case len(u.Name) > 255:
+			v.add(p+".name", "must be at most 255 characters")
+		}
+		if j, dup := seen[u.Name]; dup && u.Name != "" {
+			v.add(p+".name", "duplicate user %q (also users[%d])", u.Name, j)
+		}
+		seen[u.Name] = i
+		v.secretRef(p+".password", u.Password)
+	}
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// secretRef checks that exactly one source is set. The referenced value is
+// read later, by package plugin.
+func (v *validator) secretRef(path string, r v1alpha1.SecretRef) {
+	switch {
+	case r.FromEnv == "":
+		v.add(path, "required: say where the password comes from, e.g. {fromEnv: LOKI_ADMIN_PASSWORD}")
+	case !envName.MatchString(r.FromEnv):
+		v.add(path+".fromEnv", "invalid value %q: must be an environment variable name (letters, digits, _)", r.FromEnv)
+	}
+}
+
+func (v *validator) collector(c *v1alpha1.Collector) {
+	if c.Type != v1alpha1.CollectorPromtail {
+		v.add("spec.collector.type", "must be %q", v1alpha1.CollectorPromtail)
+	}
+	v.image("spec.collector.image", c.Image)
+	v.resources("spec.collector.resources", c.Resources)
+}
+
+func (v *validator) monitoring(m *v1alpha1.Monitoring) {
+	v.labels("spec.monitoring.serviceMonitor.labels", m.ServiceMonitor.Labels, ManagedLabels)
+	if i := m.ServiceMonitor.Interval; i != "" && !promDuration.MatchString(i) {
+		v.add("spec.monitoring.serviceMonitor.interval", "invalid value %q: must be a Prometheus duration such as 30s or 1m", i)
+	}
+	g := m.GrafanaDatasource
+	v.required("spec.monitoring.grafanaDatasource.namespace", g.Namespace, validation.IsDNS1123Label)
+	if g.Name == "" {
+		v.add("spec.monitoring.grafanaDatasource.name", "required")
+	}
+}
+
+// promDuration is the duration grammar of Prometheus and Loki
+// (github.com/prometheus/common/model.ParseDuration): units from years down
+// to milliseconds, each at most once, largest first.
+var promDuration = regexp.MustCompile(`^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$`)
+
+const hour = time.Hour
+
+var durationUnits = []time.Duration{365 * 24 * time.Hour, 7 * 24 * time.Hour, 24 * time.Hour, time.Hour, time.Minute, time.Second, time.Millisecond}
+
+// parseLokiDuration parses a Prometheus/Loki duration ("0" is allowed).
+func parseLokiDuration(s string) (time.Duration, bool) {
+	if s == "0" {
+		return 0, true
+	}
+	m := promDuration.FindStringSubmatch(s)
+	if s == "" || m == nil {
+		return 0, false
+	}
+	var total time.Duration
+	for i, unit := range durationUnits {
+		if m[i+1] == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(m[i+1], 10, 64)
+		if err != nil || n > int64(math.MaxInt64/unit) || total > math.MaxInt64-time.Duration(n)*unit {
+			return 0, false
+		}
+		total += time.Duration(n) * unit
+	}
+	return total, true
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// retention accepts a Loki duration: 0s (keep forever) or at least 24h, which
+// Loki's compactor requires.
+func (v *validator) retention(path, d string) {
+	dur, ok := parseLokiDuration(d)
+	switch {
+	case !ok:
+		v.add(path, "invalid value %q: must be a duration such as 744h, 31d or 4w", d)
+	case dur != 0 && dur < 24*hour:
+		v.add(path, "invalid value %q: must be 0s (keep forever) or at least 24h", d)
+	}
+}
+
+func (v *validator) resources(path string, r v1alpha1.Resources) {
+	pairs := []struct {
+		name     string
+		req, lim string
+	}{{"cpu", r.Requests.CPU, r.Limits.CPU}, {"memory", r.Requests.Memory, r.Limits.Memory}}
+	for _, p := range pairs {
+		req := v.quantity(path+".requests."+p.name, p.req, false)
+		lim := v.quantity(path+".limits."+p.name, p.lim, false)
+		if req != nil && lim != nil && req.Cmp(*lim) > 0 {
+			v.add(path+".requests."+p.name, "request %s is above the limit %s", p.req, p.lim)
+		}
+	}
+}
+
+// quantity parses a Kubernetes quantity; it returns nil when empty or invalid.
+func (v *validator) quantity(path, q string, required bool) *resource.Quantity {
+	if q == "" {
+		if required {
+			v.add(path, "required")
+		}
+		return nil
+	}
+	parsed, err := resource.ParseQuantity(q)
+	if err != nil || parsed.Sign() <= 0 {
+		v.add(path, "invalid value %q: must be a positive quantity such as 10Gi, 512Mi or 100m", q)
+		return nil
+	}
+	return &parsed
+}
+
+// imageRef is the reference grammar of distribution/reference, without the
+// digest algorithms it does not accept anyway: [host[:port]/]path[:tag][@digest].
+var imageRef = regexp.MustCompile(`^` +
+	`(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?/)?` +
+	`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*` +
+	`(?::[\w][\w.-]{0,127})?` +
+	`(?:@sha256:[0-9a-f]{64})?$`)
+
+func (v *validator) image(path, ref string) {
+	switch {
+	case ref == "":
+		v.add(path, "required")
+	case len(ref) > 255 || !imageRef.MatchString(ref):
+		v.add(path, "invalid value %q: must be an image reference such as docker.io/grafana/loki:3.7.8", ref)
+	}
+}
+
+func (v *validator) labels(path string, m map[string]string, reserved []string) {
+	for _, k := range sortedKeys(m) {
+		p := path + "[" + k + "]"
+		v.addAll(p, k, validation.IsQualifiedName(k))
+		v.addAll(p, m[k], validation.IsValidLabelValue(m[k]))
+		if contains(reserved, k) {
+			v.add(p, "is set by loki-cmp itself and cannot be overridden")
+		}
+	}
+}
+
+func (v *validator) annotations(path string, m map[string]string) {
+	for _, k := range sortedKeys(m) {
+		p := path + "[" + k + "]"
+		v.addAll(p, k, validation.IsQualifiedName(strings.ToLower(k)))
+		if contains(ManagedAnnotations, k) {
+			v.add(p, "is set by loki-cmp itself and cannot be overridden")
+		}
+	}
+}
+
+// noControlChars refuses control characters (newlines, NUL, escapes) in every
+// string of the stack, map keys included: none of them belongs in a manifest,
+// and a newline could smuggle a second htpasswd line or YAML key.
+func (v *validator) noControlChars(val reflect.Value, path string) {
+	switch val.Kind() {
+	case reflect.String:
+		if hasNonPrint(val.String()) {
+			v.add(path, "must not contain control characters (newlines, tabs, NUL)")
+		}
+	case reflect.Pointer:
+		if !val.IsNil() {
+			v.noControlChars(val.Elem(), path)
+		}
+	case reflect.Struct:
+		for i := 0; i < val.NumField(); i++ {
+			name, _, _ := strings.Cut(val.Type().Field(i).Tag.Get("json"), ",")
+			v.noControlChars(val.Field(i), join(path, name))
+		}
+	case reflect.Slice:
+		for i := 0; i < val.Len(); i++ {
+			v.noControlChars(val.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		}
+	case reflect.Map:
+		iter := val.MapRange()
+		for iter.Next() {
+			k := iter.Key().String()
+			if hasNonPrint(k) {
+				v.add(path, "keys must not contain control characters (newlines, tabs, NUL)")
+				continue
+			}
+			v.noControlChars(iter.Value(), path+"["+k+"]")
+		}
+	}
+}
+
+func hasNonPrint(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == unicode.ReplacementChar }) >= 0
+}
+
+func hasNonASCII(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return r > unicode.MaxASCII }) >= 0
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,164 @@
+package generator
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/thedevops/loki-cmp/generator/crd"
+	"github.com/thedevops/loki-cmp/internal/htpasswd"
+)
+
+// The public path: Namespace, basic-auth Secret and Middleware, Ingress, and
+// the certificate (Certificate or Ingress annotation, optional ClusterIssuer).
+
+// Pod Security Standards levels. Promtail reads the node's log files through
+// hostPath volumes as root, which only "privileged" allows (even "baseline"
+// forbids hostPath); without it the namespace is "restricted".
+func (g *gen) podSecurityLevel() string {
+	if g.s.Spec.Collector.Enabled {
+		return "privileged"
+	}
+	return "restricted"
+}
+
+func (g *gen) namespace() Object {
+	m := g.meta(g.ns, "", "loki", "", waveNamespace)
+	level := g.podSecurityLevel()
+	for _, mode := range []string{"enforce", "audit", "warn"} {
+		m.Labels["pod-security.kubernetes.io/"+mode] = level
+		m.Labels["pod-security.kubernetes.io/"+mode+"-version"] = "latest"
+	}
+	return &corev1.Namespace{TypeMeta: typeMeta("v1", "Namespace"), ObjectMeta: m}
+}
+
+// DryRunAnnotation marks objects whose content is a placeholder.
+const DryRunAnnotation = "lokicmp.thedevops.dev/dry-run"
+
+// basicAuthSecret holds one htpasswd line per user under the key "users",
+// the format Traefik's basicAuth reads from an Opaque Secret.
+func (g *gen) basicAuthSecret(in Input) (Object, error) {
+	a := g.s.Spec.Auth
+	var lines strings.Builder
+	for i, u := range a.Users {
+		hash, err := g.hashFor(in, i)
+		if err != nil {
+			return nil, fmt.Errorf("spec.auth.users[%d] (user %q): %w", i, u.Name, err)
+		}
+		lines.WriteString(htpasswd.Line(u.Name, hash))
+		lines.WriteByte('\n')
+	}
+	m := g.meta(g.n.basicAuth, g.ns, "loki", componentGateway, waveSecret)
+	if in.DryRun {
+		m.Annotations[DryRunAnnotation] = "true: the users key holds placeholders, not password hashes"
+	}
+	return &corev1.Secret{
+		TypeMeta:   typeMeta("v1", "Secret"),
+		ObjectMeta: m,
+		Type:       corev1.SecretTypeOpaque,
+		Data:       map[string][]byte{"users": []byte(lines.String())},
+	}, nil
+}
+
+// hashFor returns the hash of user i: a placeholder in a dry run, the ready
+// hash if one was given, else the deterministic bcrypt of the password.
+func (g *gen) hashFor(in Input, i int) (string, error) {
+	u := g.s.Spec.Auth.Users[i]
+	if in.DryRun {
+		return fmt.Sprintf("DRY-RUN-PLACEHOLDER(password from env %s, not read)", u.Password.FromEnv), nil
+	}
+	c, ok := in.Credentials[u.Name]
+	switch {
+	case !ok:
+		return "", fmt.Errorf("no credential was resolved")
+	case c.Hash.Len() > 0:
+		return string(c.Hash.Bytes()), nil
+	}
+	return htpasswd.Hash(c.Password.Bytes(), g.s.Spec.Auth.BcryptCost, htpasswd.Context{
+		Host: g.s.Spec.Host, Namespace: g.ns, Secret: g.n.basicAuth, User: u.Name,
+	})
+}
+
+func (g *gen) middleware() Object {
+	m := g.meta(g.n.basicAuth, g.ns, "loki", componentGateway, waveMiddleware)
+	m.Annotations[annotationSyncOptions] = skipDryRunOnMissing
+	return &crd.Middleware{
+		TypeMeta:   typeMeta(crd.TraefikAPIVersion, "Middleware"),
+		ObjectMeta: m,
+		Spec: crd.MiddlewareSpec{BasicAuth: &crd.BasicAuth{
+			Secret:       g.n.basicAuth,
+			Realm:        g.s.Spec.Auth.Realm,
+			RemoveHeader: true,
+		}},
+	}
+}
+
+func (g *gen) ingress() Object {
+	t := g.s.Spec.TLS
+	m := g.meta(g.n.ingress, g.ns, "loki", componentGateway, waveIngress)
+	// HTTPS only: basic-auth credentials must never cross plain HTTP.
+	m.Annotations["traefik.ingress.kubernetes.io/router.entrypoints"] = "websecure"
+	m.Annotations["traefik.ingress.kubernetes.io/router.tls"] = "true"
+	m.Annotations["traefik.ingress.kubernetes.io/router.middlewares"] = fmt.Sprintf("%s-%s@kubernetescrd", g.ns, g.n.basicAuth)
+	if t.Mode == "annotation" {
+		m.Annotations["cert-manager.io/cluster-issuer"] = t.ClusterIssuer
+	}
+	prefix := networkingv1.PathTypePrefix
+	class := "traefik"
+	return &networkingv1.Ingress{
+		TypeMeta:   typeMeta("networking.k8s.io/v1", "Ingress"),
+		ObjectMeta: m,
+		Spec: networkingv1.IngressSpec{
+			IngressClassName: &class,
+			TLS:              []networkingv1.IngressTLS{{Hosts: []string{g.s.Spec.Host}, SecretName: t.SecretName}},
+			Rules: []networkingv1.IngressRule{{
+				Host: g.s.Spec.Host,
+				IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+					Paths: []networkingv1.HTTPIngressPath{{
+						Path:     "/",
+						PathType: &prefix,
+						Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+							Name: g.n.loki,
+							Port: networkingv1.ServiceBackendPort{Name: lokiHTTPPortName},
+						}},
+					}},
+				}},
+			}},
+		},
+	}
+}
+
+func (g *gen) certificate() Object {
+	t := g.s.Spec.TLS
+	m := g.meta(g.n.certificate, g.ns, "loki", componentGateway, waveCertificate)
+	m.Annotations[annotationSyncOptions] = skipDryRunOnMissing
+	return &crd.Certificate{
+		TypeMeta:   typeMeta(crd.CertManagerAPIVersion, "Certificate"),
+		ObjectMeta: m,
+		Spec: crd.CertificateSpec{
+			SecretName: t.SecretName,
+			DNSNames:   []string{g.s.Spec.Host},
+			IssuerRef:  crd.IssuerRef{Name: t.ClusterIssuer, Kind: "ClusterIssuer", Group: "cert-manager.io"},
+		},
+	}
+}
+
+func (g *gen) clusterIssuer() Object {
+	t := g.s.Spec.TLS
+	m := g.meta(t.ClusterIssuer, "", "loki", componentGateway, waveMiddleware)
+	m.Annotations[annotationSyncOptions] = skipDryRunOnMissing
+	return &crd.ClusterIssuer{
+		TypeMeta:   typeMeta(crd.CertManagerAPIVersion, "ClusterIssuer"),
+		ObjectMeta: m,
+		Spec: crd.IssuerSpec{ACME: crd.ACMEIssuer{
+			Server:              t.ACME.Server,
+			Email:               t.ACME.Email,
+			PrivateKeySecretRef: crd.SecretKeyRef{Name: t.ClusterIssuer + "-account-key"},
+			Solvers: []crd.ACMEChallenge{{HTTP01: &crd.HTTP01{
+				Ingress: crd.HTTP01Ingress{IngressClassName: "traefik"},
+			}}},
+		}},
+	}
+}

@@ -1,0 +1,125 @@
+// Package crd holds small typed structs for the custom resources loki-cmp
+// emits: only the fields it sets, with the exact apiVersion and kind the
+// installed CRDs serve. Importing the projects' own Go types would pull in
+// their controllers' dependency trees for four structs.
+package crd
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// API versions of the emitted custom resources.
+const (
+	// Traefik v3 serves only traefik.io; traefik.containo.us was removed.
+	TraefikAPIVersion     = "traefik.io/v1alpha1"
+	CertManagerAPIVersion = "cert-manager.io/v1"
+	MonitoringAPIVersion  = "monitoring.coreos.com/v1"
+)
+
+// Middleware is a Traefik Middleware; loki-cmp uses only basicAuth.
+type Middleware struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              MiddlewareSpec `json:"spec"`
+}
+
+// MiddlewareSpec holds the middleware's configuration.
+type MiddlewareSpec struct {
+	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
+}
+
+// BasicAuth checks credentials against the htpasswd lines in a Secret.
+type BasicAuth struct {
+	// Secret is the name of a Secret in the Middleware's namespace.
+	Secret string `json:"secret"`
+	Realm  string `json:"realm,omitempty"`
+	// RemoveHeader stops the Authorization header from reaching the backend.
+	RemoveHeader bool `json:"removeHeader"`
+}
+
+// Certificate is a cert-manager Certificate.
+type Certificate struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              CertificateSpec `json:"spec"`
+}
+
+// CertificateSpec is the subset of cert-manager's CertificateSpec we set.
+type CertificateSpec struct {
+	SecretName string    `json:"secretName"`
+	DNSNames   []string  `json:"dnsNames"`
+	IssuerRef  IssuerRef `json:"issuerRef"`
+}
+
+// IssuerRef names the issuer of a Certificate.
+type IssuerRef struct {
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	Group string `json:"group"`
+}
+
+// ClusterIssuer is a cert-manager ClusterIssuer (cluster-scoped).
+type ClusterIssuer struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              IssuerSpec `json:"spec"`
+}
+
+// IssuerSpec configures an ACME issuer.
+type IssuerSpec struct {
+	ACME ACMEIssuer `json:"acme"`
+}
+
+// ACMEIssuer is an ACME account and how it solves challenges.
+type ACMEIssuer struct {
+	Server              string          `json:"server"`
+	Email               string          `json:"email"`
+	PrivateKeySecretRef SecretKeyRef    `json:"privateKeySecretRef"`
+	Solvers             []ACMEChallenge `json:"solvers"`
+}
+
+// SecretKeyRef names a Secret.
+type SecretKeyRef struct {
+	Name string `json:"name"`
+}
+
+// ACMEChallenge is one solver; loki-cmp uses HTTP-01 through an Ingress.
+type ACMEChallenge struct {
+	HTTP01 *HTTP01 `json:"http01"`
+}
+
+// HTTP01 solves challenges with a temporary Ingress.
+type HTTP01 struct {
+	Ingress HTTP01Ingress `json:"ingress"`
+}
+
+// HTTP01Ingress names the ingress class of the solver's Ingress.
+type HTTP01Ingress struct {
+	IngressClassName string `json:"ingressClassName"`
+}
+
+// ServiceMonitor is a prometheus-operator ServiceMonitor.
+type ServiceMonitor struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              ServiceMonitorSpec `json:"spec"`
+}
+
+// ServiceMonitorSpec selects Services and says how to scrape them.
+type ServiceMonitorSpec struct {
+	Selector          metav1.LabelSelector `json:"selector"`
+	NamespaceSelector NamespaceSelector    `json:"namespaceSelector"`
+	Endpoints         []Endpoint           `json:"endpoints"`
+}
+
+// NamespaceSelector restricts the namespaces searched for Services.
+type NamespaceSelector struct {
+	MatchNames []string `json:"matchNames"`
+}
+
+// Endpoint is one scraped port.
+type Endpoint struct {
+	Port     string `json:"port"`
+	Path     string `json:"path"`
+	Interval string `json:"interval,omitempty"`
+}

@@ -1,0 +1,81 @@
+package generator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Output formats.
+const (
+	FormatYAML = "yaml"
+	FormatJSON = "json"
+)
+
+// Encode serialises objects as a YAML stream ("---" between objects) or as
+// one JSON List. Keys are sorted, so equal objects give equal bytes.
+func Encode(objs []Object, format string) ([]byte, error) {
+	maps := make([]map[string]any, len(objs))
+	for i, o := range objs {
+		m, err := toMap(o)
+		if err != nil {
+			return nil, err
+		}
+		maps[i] = m
+	}
+	switch format {
+	case FormatYAML:
+		var buf bytes.Buffer
+		for i, m := range maps {
+			if i > 0 {
+				buf.WriteString("---\n")
+			}
+			b, err := yaml.Marshal(m)
+			if err != nil {
+				return nil, err
+			}
+			buf.Write(b)
+		}
+		return buf.Bytes(), nil
+	case FormatJSON:
+		list := map[string]any{"apiVersion": "v1", "kind": "List", "items": maps}
+		b, err := json.MarshalIndent(list, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		return append(b, '\n'), nil
+	}
+	return nil, fmt.Errorf("unknown output format %q (want %q or %q)", format, FormatYAML, FormatJSON)
+}
+
+// toMap converts a typed object to its JSON form, dropping the status that
+// the typed Kubernetes structs always marshal (loki-cmp never sets one; Argo
+// CD would compare it against the live status) and an empty spec.
+func toMap(o Object) (map[string]any, error) {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	delete(m, "status")
+	if spec, ok := m["spec"].(map[string]any); ok {
+		if len(spec) == 0 {
+			delete(m, "spec")
+		}
+		if claims, ok := spec["volumeClaimTemplates"].([]any); ok {
+			for _, c := range claims {
+				if c, ok := c.(map[string]any); ok {
+					delete(c, "status")
+				}
+			}
+		}
+	}
+	return m, nil
+}

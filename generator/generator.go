@@ -1,0 +1,189 @@
+// Package generator turns a loaded LokiStack and its resolved credentials
+// into Kubernetes objects. It is a pure function of its input: it reads no
+// environment, file, clock or network and draws no random numbers, so the
+// same input always gives the same objects (and bytes, see Encode).
+package generator
+
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/thedevops/loki-cmp/api/v1alpha1"
+	"github.com/thedevops/loki-cmp/internal/secret"
+)
+
+// Object is what Generate returns: any typed Kubernetes object with its
+// apiVersion and kind set.
+type Object interface {
+	metav1.Object
+	GetObjectKind() schema.ObjectKind
+}
+
+// Credential is the resolved password of one basic-auth user: either a
+// plain password, hashed here, or a ready hash kept elsewhere (e.g. Vault).
+type Credential struct {
+	Password secret.Value
+	Hash     secret.Value
+}
+
+// Input is everything Generate needs.
+type Input struct {
+	Stack v1alpha1.LokiStack
+	// Credentials by user name. Ignored with DryRun.
+	Credentials map[string]Credential
+	// DryRun renders a clearly marked placeholder instead of each hash, so
+	// output can be previewed without any credential.
+	DryRun bool
+}
+
+// Generate builds every object of the stack, in the documented order (see
+// Sort). It fails only on credentials that cannot be hashed; the stack
+// itself has been validated by package config.
+func Generate(in Input) ([]Object, error) {
+	g := newGen(&in.Stack)
+	secret, err := g.basicAuthSecret(in)
+	if err != nil {
+		return nil, err
+	}
+	objs := []Object{g.namespace(), secret, g.middleware()}
+	objs = append(objs, g.loki()...)
+	objs = append(objs, g.ingress())
+	if s := g.s.Spec.TLS; s.Mode == v1alpha1.TLSModeCertificate {
+		objs = append(objs, g.certificate())
+	}
+	if g.s.Spec.TLS.ACME != nil {
+		objs = append(objs, g.clusterIssuer())
+	}
+	if g.s.Spec.Collector.Enabled {
+		objs = append(objs, g.promtail()...)
+	}
+	if g.s.Spec.Monitoring.ServiceMonitor.Enabled {
+		objs = append(objs, g.serviceMonitor())
+	}
+	if g.s.Spec.Monitoring.GrafanaDatasource.Enabled {
+		objs = append(objs, g.grafanaDatasource())
+	}
+	Sort(objs)
+	return objs, nil
+}
+
+// gen carries the stack and the names derived from it while building.
+type gen struct {
+	s   *v1alpha1.LokiStack
+	ns  string
+	n   names
+	cfg string // rendered Loki config, shared by the ConfigMap and its checksum
+}
+
+func newGen(s *v1alpha1.LokiStack) *gen {
+	return &gen{s: s, ns: s.Metadata.Namespace, n: namesFor(s)}
+}
+
+// names are the object names derived from metadata.name. Changing any of
+// them renames a live object: see docs/upgrades.md.
+type names struct {
+	loki, headless, config, serviceAccount string
+	basicAuth, ingress, certificate, data  string
+	promtail, promtailCluster, datasource  string
+}
+
+func namesFor(s *v1alpha1.LokiStack) names {
+	b, ns := s.Metadata.Name, s.Metadata.Namespace
+	return names{
+		loki:           b,
+		headless:       b + "-headless",
+		config:         b + "-config",
+		serviceAccount: b,
+		basicAuth:      b + "-basic-auth",
+		ingress:        b,
+		certificate:    b + "-tls",
+		data:           b + "-data",
+		promtail:       b + "-promtail",
+		// Cluster-scoped and foreign-namespace objects carry the namespace
+		// too, so two stacks never fight over one name.
+		promtailCluster: ns + "-" + b + "-promtail",
+		datasource:      ns + "-" + b + "-grafana-datasource",
+	}
+}
+
+// Argo CD sync waves, in the order the stack must come up: the Secret before
+// the Middleware that reads it, the Middleware before the Ingress that uses
+// it, the Ingress before the Certificate whose HTTP-01 challenge it serves.
+const (
+	waveNamespace   = "-3"
+	waveSecret      = "-2"
+	waveMiddleware  = "-1"
+	waveWorkload    = "0"
+	waveIngress     = "1"
+	waveCertificate = "2"
+)
+
+const (
+	annotationSyncWave    = "argocd.argoproj.io/sync-wave"
+	annotationSyncOptions = "argocd.argoproj.io/sync-options"
+	// Custom resources whose CRD may be installed by the same sync.
+	skipDryRunOnMissing = "SkipDryRunOnMissingResource=true"
+)
+
+// Component names, used in labels and selectors.
+const (
+	componentLoki     = "single-binary"
+	componentGateway  = "gateway"
+	componentPromtail = "collector"
+)
+
+// meta builds ObjectMeta with the common and standard labels, the common
+// annotations and the sync wave. ns is empty for cluster-scoped objects.
+func (g *gen) meta(name, ns, app, component, wave string) metav1.ObjectMeta {
+	labels := map[string]string{}
+	for k, v := range g.s.Spec.CommonLabels {
+		labels[k] = v
+	}
+	for k, v := range g.selector(app, component) {
+		labels[k] = v
+	}
+	labels["app.kubernetes.io/part-of"] = "loki"
+	labels["app.kubernetes.io/managed-by"] = "loki-cmp"
+	annotations := map[string]string{annotationSyncWave: wave}
+	for k, v := range g.s.Spec.CommonAnnotations {
+		annotations[k] = v
+	}
+	return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels, Annotations: annotations}
+}
+
+// selector is the immutable label set that ties a workload to its pods.
+// Never add to it: StatefulSet and DaemonSet selectors cannot change.
+func (g *gen) selector(app, component string) map[string]string {
+	sel := map[string]string{
+		"app.kubernetes.io/name":     app,
+		"app.kubernetes.io/instance": g.s.Metadata.Name,
+	}
+	if component != "" {
+		sel["app.kubernetes.io/component"] = component
+	}
+	return sel
+}
+
+// podLabels are the pod template's labels: the selector plus the common
+// labels (which may change without touching the selector).
+func (g *gen) podLabels(app, component string) map[string]string {
+	l := map[string]string{}
+	for k, v := range g.s.Spec.CommonLabels {
+		l[k] = v
+	}
+	for k, v := range g.selector(app, component) {
+		l[k] = v
+	}
+	return l
+}
+
+// lokiURL is Loki's in-cluster address.
+func (g *gen) lokiURL() string {
+	return fmt.Sprintf("http://%s.%s.svc:%d", g.n.loki, g.ns, lokiHTTPPort)
+}
+
+func typeMeta(apiVersion, kind string) metav1.TypeMeta {
+	return metav1.TypeMeta{APIVersion: apiVersion, Kind: kind}
+}

@@ -1,0 +1,208 @@
+package generator
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+const (
+	promtailPort       = 3101
+	promtailConfigDir  = "/etc/promtail"
+	promtailConfigFile = "promtail.yaml"
+	// positionsDir is a hostPath, so a restarted Promtail resumes where it
+	// stopped instead of re-sending every log file.
+	positionsDir = "/run/promtail"
+	podLogsDir   = "/var/log/pods"
+)
+
+// promtailConfig is the subset of Promtail's configuration loki-cmp writes.
+type promtailConfig struct {
+	Server        promtailServer         `json:"server"`
+	Positions     promtailPositions      `json:"positions"`
+	Clients       []promtailClient       `json:"clients"`
+	ScrapeConfigs []promtailScrapeConfig `json:"scrape_configs"`
+}
+
+type promtailServer struct {
+	HTTPListenPort int    `json:"http_listen_port"`
+	GRPCListenPort int    `json:"grpc_listen_port"`
+	LogLevel       string `json:"log_level"`
+}
+
+type promtailPositions struct {
+	Filename string `json:"filename"`
+}
+
+type promtailClient struct {
+	URL string `json:"url"`
+}
+
+type promtailScrapeConfig struct {
+	JobName             string              `json:"job_name"`
+	PipelineStages      []map[string]any    `json:"pipeline_stages"`
+	KubernetesSDConfigs []map[string]string `json:"kubernetes_sd_configs"`
+	RelabelConfigs      []relabelConfig     `json:"relabel_configs"`
+}
+
+type relabelConfig struct {
+	SourceLabels []string `json:"source_labels,omitempty"`
+	Separator    string   `json:"separator,omitempty"`
+	Regex        string   `json:"regex,omitempty"`
+	TargetLabel  string   `json:"target_label,omitempty"`
+	Replacement  string   `json:"replacement,omitempty"`
+	Action       string   `json:"action,omitempty"`
+}
+
+func (g *gen) promtailConfigYAML() string {
+	relabel := func(source, target string) relabelConfig {
+		return relabelConfig{SourceLabels: []string{source}, TargetLabel: target, Action: "replace"}
+	}
+	c := promtailConfig{
+		// grpc_listen_port 0 picks a free port: Promtail serves nothing on gRPC.
+		Server:    promtailServer{HTTPListenPort: promtailPort, GRPCListenPort: 0, LogLevel: "info"},
+		Positions: promtailPositions{Filename: positionsDir + "/positions.yaml"},
+		Clients:   []promtailClient{{URL: g.lokiURL() + "/loki/api/v1/push"}},
+		ScrapeConfigs: []promtailScrapeConfig{{
+			JobName:             "kubernetes-pods",
+			PipelineStages:      []map[string]any{{"cri": map[string]any{}}},
+			KubernetesSDConfigs: []map[string]string{{"role": "pod"}},
+			RelabelConfigs: []relabelConfig{
+				// Only pods of this node: Promtail compares __host__ with $HOSTNAME.
+				relabel("__meta_kubernetes_pod_node_name", "__host__"),
+				relabel("__meta_kubernetes_namespace", "namespace"),
+				relabel("__meta_kubernetes_pod_name", "pod"),
+				relabel("__meta_kubernetes_pod_container_name", "container"),
+				relabel("__meta_kubernetes_pod_node_name", "node_name"),
+				relabel("__meta_kubernetes_pod_label_app_kubernetes_io_name", "app"),
+				{
+					SourceLabels: []string{"__meta_kubernetes_pod_uid", "__meta_kubernetes_pod_container_name"},
+					Separator:    "/",
+					TargetLabel:  "__path__",
+					Replacement:  podLogsDir + "/*$1/*.log",
+					Action:       "replace",
+				},
+			},
+		}},
+	}
+	return mustYAML(c)
+}
+
+// promtail returns the collector's objects.
+func (g *gen) promtail() []Object {
+	cfg := g.promtailConfigYAML()
+	meta := func(name string) metav1.ObjectMeta {
+		return g.meta(name, g.ns, "promtail", componentPromtail, waveWorkload)
+	}
+	clusterMeta := func() metav1.ObjectMeta {
+		return g.meta(g.n.promtailCluster, "", "promtail", componentPromtail, waveWorkload)
+	}
+	return []Object{
+		&corev1.ServiceAccount{TypeMeta: typeMeta("v1", "ServiceAccount"), ObjectMeta: meta(g.n.promtail)},
+		&corev1.ConfigMap{
+			TypeMeta:   typeMeta("v1", "ConfigMap"),
+			ObjectMeta: meta(g.n.promtail),
+			Data:       map[string]string{promtailConfigFile: cfg},
+		},
+		&rbacv1.ClusterRole{
+			TypeMeta:   typeMeta("rbac.authorization.k8s.io/v1", "ClusterRole"),
+			ObjectMeta: clusterMeta(),
+			// Read-only discovery of pods and their nodes.
+			Rules: []rbacv1.PolicyRule{{
+				APIGroups: []string{""},
+				Resources: []string{"nodes", "nodes/proxy", "services", "endpoints", "pods"},
+				Verbs:     []string{"get", "list", "watch"},
+			}},
+		},
+		&rbacv1.ClusterRoleBinding{
+			TypeMeta:   typeMeta("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+			ObjectMeta: clusterMeta(),
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: g.n.promtailCluster},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: g.n.promtail, Namespace: g.ns}},
+		},
+		g.promtailDaemonSet(meta(g.n.promtail), cfg),
+	}
+}
+
+func (g *gen) promtailDaemonSet(m metav1.ObjectMeta, cfg string) Object {
+	c := g.s.Spec.Collector
+	root := int64(0)
+	yes, no := true, false
+	sum := sha256.Sum256([]byte(cfg))
+	dirOrCreate := corev1.HostPathDirectoryOrCreate
+	dir := corev1.HostPathDirectory
+	return &appsv1.DaemonSet{
+		TypeMeta:   typeMeta("apps/v1", "DaemonSet"),
+		ObjectMeta: m,
+		Spec: appsv1.DaemonSetSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: g.selector("promtail", componentPromtail)},
+			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{
+				Type: appsv1.RollingUpdateDaemonSetStrategyType,
+			},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{
+					Labels:      g.podLabels("promtail", componentPromtail),
+					Annotations: map[string]string{"checksum/config": hex.EncodeToString(sum[:])},
+				},
+				Spec: corev1.PodSpec{
+					ServiceAccountName: g.n.promtail,
+					EnableServiceLinks: &no,
+					// Root only to read the node's root-owned log files; no
+					// capabilities, no privilege escalation, read-only root fs.
+					SecurityContext: &corev1.PodSecurityContext{
+						RunAsUser:      &root,
+						RunAsGroup:     &root,
+						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+					},
+					Tolerations: []corev1.Toleration{
+						{Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
+						{Key: "node-role.kubernetes.io/master", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
+					},
+					Containers: []corev1.Container{{
+						Name:  "promtail",
+						Image: c.Image,
+						Args:  []string{"-config.file=" + promtailConfigDir + "/" + promtailConfigFile},
+						Env: []corev1.EnvVar{{
+							Name:      "HOSTNAME",
+							ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}},
+						}},
+						Ports: []corev1.ContainerPort{{Name: "http-metrics", ContainerPort: promtailPort, Protocol: corev1.ProtocolTCP}},
+						ReadinessProbe: &corev1.Probe{
+							ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+								Path: "/ready", Port: intstr.FromString("http-metrics"),
+							}},
+							InitialDelaySeconds: 10,
+						},
+						Resources: resources(c.Resources),
+						SecurityContext: &corev1.SecurityContext{
+							AllowPrivilegeEscalation: &no,
+							ReadOnlyRootFilesystem:   &yes,
+							Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+						},
+						VolumeMounts: []corev1.VolumeMount{
+							{Name: "config", MountPath: promtailConfigDir, ReadOnly: true},
+							{Name: "positions", MountPath: positionsDir},
+							{Name: "pods", MountPath: podLogsDir, ReadOnly: true},
+						},
+					}},
+					Volumes: []corev1.Volume{
+						{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+							LocalObjectReference: corev1.LocalObjectReference{Name: g.n.promtail},
+						}}},
+						{Name: "positions", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
+							Path: positionsDir + "/" + g.ns + "-" + g.s.Metadata.Name, Type: &dirOrCreate,
+						}}},
+						{Name: "pods", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
+							Path: podLogsDir, Type: &dir,
+						}}},
+					},
+				},
+			},
+		},
+	}
+}

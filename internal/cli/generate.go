@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/thedevops/loki-cmp/config"
+	"github.com/thedevops/loki-cmp/generator"
+	"github.com/thedevops/loki-cmp/plugin"
+)
+
+// inputError is a loki.yaml that cannot be read.
+type inputError struct{ error }
+
+type generateFlags struct {
+	file   string
+	output string
+	dryRun bool
+}
+
+func newGenerate(s Streams, env plugin.LookupEnv) *cobra.Command {
+	f := &generateFlags{}
+	cmd := &cobra.Command{
+		Use:   "generate",
+		Short: "Print the manifests of the stack described by loki.yaml",
+		Long: `Print the manifests of the stack described by loki.yaml on stdout, as a YAML
+stream or a JSON List, in the order Argo CD applies them. Credentials are read
+from where loki.yaml references them. On any error nothing is printed on
+stdout.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runGenerate(cmd.Context(), s, env, f) },
+	}
+	cmd.Flags().StringVarP(&f.file, "file", "f", "loki.yaml", `loki.yaml to read ("-" for stdin)`)
+	cmd.Flags().StringVarP(&f.output, "output", "o", generator.FormatYAML, "output format: yaml or json")
+	cmd.Flags().BoolVar(&f.dryRun, "dry-run", false, "read no credential; write a marked placeholder instead of each password hash")
+	return cmd
+}
+
+func runGenerate(ctx context.Context, s Streams, env plugin.LookupEnv, f *generateFlags) error {
+	if f.output != generator.FormatYAML && f.output != generator.FormatJSON {
+		return &usageError{fmt.Errorf("--output must be yaml or json, not %q", f.output)}
+	}
+	doc, err := load(s, f.file)
+	if err != nil {
+		return err
+	}
+	in := generator.Input{Stack: doc.Stack, DryRun: f.dryRun}
+	if !f.dryRun {
+		if in.Credentials, err = plugin.ResolveCredentials(ctx, doc, env); err != nil {
+			return err
+		}
+	}
+	objs, err := generator.Generate(in)
+	if err != nil {
+		return err
+	}
+	out, err := generator.Encode(objs, f.output)
+	if err != nil {
+		return err
+	}
+	if f.dryRun {
+		fmt.Fprintln(s.Err, "loki-cmp: note: dry run: the basic-auth Secret holds placeholders, not password hashes")
+	}
+	// One write: either the whole output or nothing.
+	_, err = s.Out.Write(out)
+	return err
+}
+
+type validateFlags struct{ file string }
+
+func newValidate(s Streams) *cobra.Command {
+	f := &validateFlags{}
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check loki.yaml without reading any credential",
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			doc, err := load(s, f.file)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(s.Out, "%s: valid (LokiStack %q in namespace %q)\n", doc.File, doc.Stack.Metadata.Name, doc.Stack.Metadata.Namespace)
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&f.file, "file", "f", "loki.yaml", `loki.yaml to read ("-" for stdin)`)
+	return cmd
+}
+
+// load reads and loads loki.yaml from a path or stdin.
+func load(s Streams, path string) (*config.Document, error) {
+	data, name, err := readInput(s, path)
+	if err != nil {
+		return nil, err
+	}
+	return config.Load(data, config.Options{File: name})
+}
+
+// readInput reads at most one byte more than config accepts, so an endless
+// or huge input cannot exhaust memory; config reports the size.
+func readInput(s Streams, path string) ([]byte, string, error) {
+	var r io.Reader
+	name := path
+	if path == "-" {
+		r, name = s.In, "<stdin>"
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, name, &inputError{fmt.Errorf("cannot read %s: %w (run in the directory that holds loki.yaml, or pass -f)", path, unwrapPathError(err))}
+		}
+		defer f.Close()
+		r = f
+	}
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, io.LimitReader(r, config.MaxInputBytes+1)); err != nil {
+		return nil, name, &inputError{fmt.Errorf("cannot read %s: %w", name, unwrapPathError(err))}
+	}
+	return buf.Bytes(), name, nil
+}
+
+// unwrapPathError drops the path that *os.PathError repeats.
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

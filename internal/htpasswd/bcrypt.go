@@ -1,0 +1,137 @@
+// Package htpasswd builds the lines of an htpasswd file ("user:hash") with
+// bcrypt hashes whose salt is derived instead of drawn at random.
+//
+// A random salt gives a new hash on every run, and Argo CD would show the
+// basic-auth Secret as changed at every refresh. Here the salt is derived from
+// the password and a context (host, namespace, Secret name, user), so the same
+// input always gives the same line and a new password always gives a new one.
+//
+// The salt is stored in clear inside the hash, so it must not be a cheap
+// function of the password: salt = HMAC(password, context) would let anyone
+// who reads the Secret test password guesses with one HMAC each and skip
+// bcrypt's cost entirely. We therefore key the HMAC with a full-cost bcrypt of
+// the password under a salt derived from the context alone:
+//
+//	ctx   = "loki-cmp/htpasswd/v1" || len-prefixed(host, namespace, secret, user)
+//	salt0 = SHA-256(ctx)[:16]
+//	key   = bcrypt(password, cost, salt0)          (raw 23-byte output)
+//	salt  = HMAC-SHA-256(key, ctx)[:16]
+//	hash  = $2y$cost$ base64(salt) base64(bcrypt(password, cost, salt))
+//
+// Testing a guess against either the salt or the hash costs a full bcrypt, as
+// with a random salt. What determinism gives up is only this: someone who
+// knows the context in advance can precompute hashes of likely passwords for
+// it. The context contains the public host, which makes such a table specific
+// to one installation; a strong password (or a hash kept in Vault) is the
+// remedy, as it is for any bcrypt file.
+package htpasswd
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/blowfish"
+)
+
+// Bounds accepted for the bcrypt cost. Traefik checks the hash on every
+// request, so costs above 14 would make every log query slow.
+const (
+	MinCost = 4
+	MaxCost = 14
+	// MaxPasswordBytes is bcrypt's limit; longer input would be silently
+	// truncated by some implementations, so it is refused.
+	MaxPasswordBytes = 72
+)
+
+// Context names where a hash will live. Every field takes part in the salt.
+type Context struct {
+	Host, Namespace, Secret, User string
+}
+
+func (c Context) bytes() []byte {
+	b := []byte("loki-cmp/htpasswd/v1")
+	for _, s := range []string{c.Host, c.Namespace, c.Secret, c.User} {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+// Errors returned by Hash. They never contain the password.
+var (
+	ErrEmptyPassword   = errors.New("password is empty")
+	ErrPasswordTooLong = fmt.Errorf("password is longer than %d bytes (bcrypt's limit)", MaxPasswordBytes)
+	ErrPasswordNUL     = errors.New("password contains a NUL byte, which bcrypt implementations truncate at")
+)
+
+// Hash returns the deterministic bcrypt hash ("$2y$...") of password.
+func Hash(password []byte, cost int, ctx Context) (string, error) {
+	if err := CheckPassword(password); err != nil {
+		return "", err
+	}
+	if cost < MinCost || cost > MaxCost {
+		return "", fmt.Errorf("bcrypt cost %d is outside %d..%d", cost, MinCost, MaxCost)
+	}
+	c := ctx.bytes()
+	sum := sha256.Sum256(c)
+	key := bcryptRaw(password, cost, sum[:16])
+	mac := hmac.New(sha256.New, key)
+	mac.Write(c)
+	salt := mac.Sum(nil)[:16]
+	out := bcryptRaw(password, cost, salt)
+	return fmt.Sprintf("$2y$%02d$%s%s", cost, encode(salt), encode(out)), nil
+}
+
+// CheckPassword reports whether bcrypt can hash password faithfully.
+func CheckPassword(password []byte) error {
+	switch {
+	case len(password) == 0:
+		return ErrEmptyPassword
+	case len(password) > MaxPasswordBytes:
+		return ErrPasswordTooLong
+	case strings.IndexByte(string(password), 0) >= 0:
+		return ErrPasswordNUL
+	}
+	return nil
+}
+
+// Line returns one htpasswd line.
+func Line(user, hash string) string { return user + ":" + hash }
+
+// bcrypt's own base64 alphabet, without padding.
+var bcEncoding = base64.NewEncoding("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789").WithPadding(base64.NoPadding)
+
+func encode(b []byte) string { return bcEncoding.EncodeToString(b) }
+
+// magic is "OrpheanBeholderScryDoubt", the text bcrypt encrypts.
+var magic = []byte("OrpheanBeholderScryDoubt")
+
+// bcryptRaw is the bcrypt core (EksBlowfishSetup, then 64 encryptions of the
+// magic text), as in golang.org/x/crypto/bcrypt, which does not let callers
+// choose the salt. It returns the 23 bytes that bcrypt encodes.
+func bcryptRaw(password []byte, cost int, salt []byte) []byte {
+	// C implementations hash the key including its trailing NUL.
+	key := append(password[:len(password):len(password)], 0)
+	c, err := blowfish.NewSaltedCipher(key, salt)
+	if err != nil {
+		// Only returned for an empty key; ours always ends in a NUL byte.
+		panic("htpasswd: " + err.Error())
+	}
+	for i := uint64(0); i < 1<<uint(cost); i++ {
+		blowfish.ExpandKey(key, c)
+		blowfish.ExpandKey(salt, c)
+	}
+	data := make([]byte, len(magic))
+	copy(data, magic)
+	for i := 0; i < len(data); i += 8 {
+		for j := 0; j < 64; j++ {
+			c.Encrypt(data[i:i+8], data[i:i+8])
+		}
+	}
+	return data[:23]
+}
