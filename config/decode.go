@@ -52,8 +52,9 @@ func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
 
 func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Column: n.Column} }
 
-// decode decodes n onto v, which must be settable. path names v.
-func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+// decode decodes n onto v, which must be settable. path names v; key is
+// the mapping key that introduced n, if any.
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, key *yaml.Node) {
 	for n.Kind == yaml.AliasNode {
 		if !d.spend(n) {
 			return
@@ -63,7 +64,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	if !d.spend(n) {
 		return
 	}
+	// Problems with a value point at the value; problems with a missing
+	// field inside a mapping or list point at the key that opens it.
 	d.pos[path] = posOf(n)
+	if n.Kind != yaml.ScalarNode && key != nil {
+		d.pos[path] = posOf(key)
+	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // an empty value keeps the default
 	}
@@ -82,7 +88,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		if v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
-		d.decode(n, v.Elem(), path)
+		d.decode(n, v.Elem(), path, key)
 	case reflect.String:
 		if s, ok := d.scalar(n, path, "!!str", "a string"); ok {
 			v.SetString(s)
@@ -144,7 +150,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			d.fail(k, join(path, key), "%s", msg)
 			continue
 		}
-		d.decode(val, v.Field(idx), join(path, key))
+		d.decode(val, v.Field(idx), join(path, key), k)
 	}
 }
 
@@ -163,7 +169,7 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 		}
 		elem := reflect.New(v.Type().Elem()).Elem()
 		p := path + "[" + key + "]"
-		d.decode(val, elem, p)
+		d.decode(val, elem, p, k)
 		if val.ShortTag() == "!!null" {
 			d.fail(val, p, "must have a value")
 		}
@@ -179,7 +185,7 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
-		d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+		d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i), nil)
 	}
 	v.Set(s)
 }

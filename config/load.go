@@ -98,7 +98,7 @@ func Load(data []byte, opts Options) (*Document, error) {
 
 	d := newDecoder(opts.File)
 	stack := v1alpha1.Default()
-	d.decode(root, reflect.ValueOf(&stack).Elem(), "")
+	d.decode(root, reflect.ValueOf(&stack).Elem(), "", nil)
 	if err := newError(d.problems); err != nil {
 		return nil, err
 	}
@@ -124,7 +124,9 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func parseOne(data []byte) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); err == io.EOF {
+		return nil, &syntaxError{msg: "file is empty; it needs at least apiVersion, kind and spec.host"}
+	} else if err != nil {
 		return nil, toSyntaxError(err)
 	}
 	var next yaml.Node

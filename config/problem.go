@@ -42,10 +42,17 @@ func (p Problem) String() string {
 // Error is a non-empty list of problems, sorted by position.
 type Error struct{ Problems []Problem }
 
+// maxReported bounds the lines of one error: past it, a count.
+const maxReported = 20
+
 func (e *Error) Error() string {
-	lines := make([]string, len(e.Problems))
+	var lines []string
 	for i, p := range e.Problems {
-		lines[i] = p.String()
+		if i == maxReported {
+			lines = append(lines, fmt.Sprintf("... and %d more problems", len(e.Problems)-maxReported))
+			break
+		}
+		lines = append(lines, p.String())
 	}
 	return strings.Join(lines, "\n")
 }

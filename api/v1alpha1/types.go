@@ -24,8 +24,8 @@ type LokiStack struct {
 
 // Metadata names the stack. Object names derive from Name.
 type Metadata struct {
-	Name      string `json:"name" doc:"Base name of every object (Service <name>, StatefulSet <name>, Secret <name>-basic-auth, ...). A DNS-1123 label of at most 40 characters."`
-	Namespace string `json:"namespace" doc:"Namespace of the stack. Under Argo CD an unset namespace becomes the Application's destination namespace."`
+	Name      string `json:"name" doc:"Base name of every object (Service <name>, StatefulSet <name>, Secret <name>-basic-auth, ...). A DNS-1035 label (lowercase letters, digits, -; starting with a letter) of at most 40 characters."`
+	Namespace string `json:"namespace" doc:"Namespace of the stack. Empty: the Argo CD Application's destination namespace, else loki."`
 }
 
 // Spec describes the stack.
@@ -37,7 +37,7 @@ type Spec struct {
 	Storage           Storage           `json:"storage" doc:"Persistent volume of Loki."`
 	Collector         Collector         `json:"collector" doc:"Log collector DaemonSet that ships every pod's logs to Loki."`
 	Monitoring        Monitoring        `json:"monitoring" doc:"Prometheus and Grafana integration."`
-	CommonLabels      map[string]string `json:"commonLabels" doc:"Labels added to every object (not to selectors, which must never change)."`
+	CommonLabels      map[string]string `json:"commonLabels" doc:"Labels added to every object and pod (not to selectors or volumeClaimTemplates, which must never change)."`
 	CommonAnnotations map[string]string `json:"commonAnnotations" doc:"Annotations added to every object."`
 }
 
@@ -58,7 +58,7 @@ type TLS struct {
 // ACME describes a Let's Encrypt (or other ACME) ClusterIssuer.
 type ACME struct {
 	Email  string `json:"email" doc:"Account e-mail for expiry notices. Required when acme is set."`
-	Server string `json:"server" doc:"ACME directory URL. Use https://acme-staging-v02.api.letsencrypt.org/directory while testing."`
+	Server string `json:"server" doc:"ACME directory URL. Empty: Let's Encrypt production (https://acme-v02.api.letsencrypt.org/directory); use https://acme-staging-v02.api.letsencrypt.org/directory while testing."`
 }
 
 // Auth configures HTTP basic authentication.

@@ -1,0 +1,48 @@
+# loki-cmp — see README.md. Targets:
+#   make build      static binary in bin/loki-cmp
+#   make run        generate the seed example (dry run unless LOKI_ADMIN_PASSWORD is set)
+#   make test       every test, against the real programs (builds/installs them once, cached)
+#   make test-unit  go test ./... only (tests whose programs are missing are skipped)
+#   make bench      benchmarks
+#   make lint       gofmt, go vet
+GO      ?= go
+BIN     := bin/loki-cmp
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/thedevops/loki-cmp/internal/cli.version=$(VERSION)
+SEED    := testdata/examples/seed/loki.yaml
+# Real programs the tests run against; hack/test-tools.sh provides them.
+TEST_TOOLS := htpasswd
+
+export CGO_ENABLED := 0
+
+.PHONY: build run test test-unit tools bench lint clean
+
+build:
+	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/loki-cmp
+
+run: build
+	@if [ -n "$$LOKI_ADMIN_PASSWORD" ]; then \
+		$(BIN) generate -f $(SEED); \
+	else \
+		echo "make run: LOKI_ADMIN_PASSWORD is not set; rendering with --dry-run" >&2; \
+		$(BIN) generate --dry-run -f $(SEED); \
+	fi
+
+tools:
+	hack/test-tools.sh $(TEST_TOOLS)
+
+test: tools
+	LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
+
+test-unit:
+	$(GO) test ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

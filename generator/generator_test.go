@@ -1,0 +1,309 @@
+package generator
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/thedevops/loki-cmp/config"
+	"github.com/thedevops/loki-cmp/generator/crd"
+	"github.com/thedevops/loki-cmp/internal/secret"
+)
+
+// stack loads a loki.yaml spec body (indented by two spaces) on top of a
+// minimal valid file.
+func stack(t testing.TB, extra string) Input {
+	t.Helper()
+	in := "apiVersion: lokicmp.thedevops.dev/v1alpha1\nkind: LokiStack\nspec:\n  host: loki.example.org\n" +
+		"  auth: {bcryptCost: 4, users: [{name: admin, password: {fromEnv: PW}}]}\n" + extra
+	doc, err := config.Load([]byte(in), config.Options{})
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	return Input{Stack: doc.Stack, Credentials: map[string]Credential{"admin": {Password: secret.New([]byte("pw"))}}}
+}
+
+func generate(t testing.TB, in Input) []Object {
+	t.Helper()
+	objs, err := Generate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+// find returns the objects of one kind.
+func find[T Object](objs []Object) []T {
+	var out []T
+	for _, o := range objs {
+		if t, ok := o.(T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func kinds(objs []Object) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, o.GetObjectKind().GroupVersionKind().Kind+"/"+o.GetName())
+	}
+	return out
+}
+
+func TestDefaultObjectsAndOrder(t *testing.T) {
+	got := kinds(generate(t, stack(t, "")))
+	want := []string{
+		"Namespace/loki",
+		"Secret/loki-basic-auth",
+		"Middleware/loki-basic-auth",
+		"ServiceAccount/loki", "ServiceAccount/loki-promtail",
+		"ConfigMap/loki-config", "ConfigMap/loki-promtail", "ConfigMap/loki-loki-grafana-datasource",
+		"ClusterRole/loki-loki-promtail", "ClusterRoleBinding/loki-loki-promtail",
+		"Service/loki", "Service/loki-headless",
+		"DaemonSet/loki-promtail", "StatefulSet/loki",
+		"ServiceMonitor/loki",
+		"Ingress/loki",
+		"Certificate/loki-tls",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("objects (-want +got):\n%s", diff)
+	}
+}
+
+func TestEverythingOff(t *testing.T) {
+	got := kinds(generate(t, stack(t, "  tls: {mode: annotation}\n  collector: {enabled: false}\n"+
+		"  monitoring: {serviceMonitor: {enabled: false}, grafanaDatasource: {enabled: false}}\n")))
+	want := []string{
+		"Namespace/loki", "Secret/loki-basic-auth", "Middleware/loki-basic-auth",
+		"ServiceAccount/loki", "ConfigMap/loki-config", "Service/loki", "Service/loki-headless",
+		"StatefulSet/loki", "Ingress/loki",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("objects (-want +got):\n%s", diff)
+	}
+}
+
+// TestTLSExactlyOneWay: a Certificate and the cluster-issuer annotation
+// fight over the same Secret, so exactly one is emitted.
+func TestTLSExactlyOneWay(t *testing.T) {
+	for _, mode := range []string{"certificate", "annotation"} {
+		objs := generate(t, stack(t, "  tls: {mode: "+mode+", clusterIssuer: le}\n"))
+		certs := find[*crd.Certificate](objs)
+		ing := find[*networkingv1.Ingress](objs)[0]
+		annotation, annotated := ing.Annotations["cert-manager.io/cluster-issuer"]
+		switch mode {
+		case "certificate":
+			if len(certs) != 1 || annotated {
+				t.Errorf("certificate mode: %d Certificates, annotation %v", len(certs), annotated)
+			}
+			c := certs[0]
+			if c.Spec.SecretName != ing.Spec.TLS[0].SecretName || c.Spec.IssuerRef.Name != "le" || c.Spec.DNSNames[0] != "loki.example.org" {
+				t.Errorf("certificate does not match the Ingress: %+v", c.Spec)
+			}
+		case "annotation":
+			if len(certs) != 0 || annotation != "le" {
+				t.Errorf("annotation mode: %d Certificates, annotation %q", len(certs), annotation)
+			}
+		}
+	}
+}
+
+func TestClusterIssuerOnlyWithACME(t *testing.T) {
+	if n := len(find[*crd.ClusterIssuer](generate(t, stack(t, "")))); n != 0 {
+		t.Errorf("%d ClusterIssuers without acme", n)
+	}
+	objs := generate(t, stack(t, "  tls: {clusterIssuer: le, acme: {email: ops@example.org}}\n"))
+	ci := find[*crd.ClusterIssuer](objs)
+	if len(ci) != 1 {
+		t.Fatalf("%d ClusterIssuers", len(ci))
+	}
+	a := ci[0].Spec.ACME
+	if ci[0].Name != "le" || ci[0].Namespace != "" || a.Email != "ops@example.org" ||
+		a.Server != "https://acme-v02.api.letsencrypt.org/directory" || a.Solvers[0].HTTP01.Ingress.IngressClassName != "traefik" {
+		t.Errorf("ClusterIssuer: %+v", ci[0])
+	}
+}
+
+func TestIngressUsesMiddlewareOverHTTPSOnly(t *testing.T) {
+	objs := generate(t, stack(t, "metadata: {name: logs, namespace: obs}\n"))
+	ing := find[*networkingv1.Ingress](objs)[0]
+	want := map[string]string{
+		"traefik.ingress.kubernetes.io/router.middlewares": "obs-logs-basic-auth@kubernetescrd",
+		"traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
+		"traefik.ingress.kubernetes.io/router.tls":         "true",
+	}
+	for k, v := range want {
+		if ing.Annotations[k] != v {
+			t.Errorf("annotation %s = %q, want %q", k, ing.Annotations[k], v)
+		}
+	}
+	mw := find[*crd.Middleware](objs)[0]
+	if mw.Name != "logs-basic-auth" || mw.Spec.BasicAuth.Secret != "logs-basic-auth" || !mw.Spec.BasicAuth.RemoveHeader {
+		t.Errorf("middleware: %+v", mw)
+	}
+	if *ing.Spec.IngressClassName != "traefik" || ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name != "logs" {
+		t.Errorf("ingress spec: %+v", ing.Spec)
+	}
+}
+
+// TestSelectorsIgnoreCommonLabels: selectors and claim templates are
+// immutable, so commonLabels must reach pods but never them.
+func TestSelectorsIgnoreCommonLabels(t *testing.T) {
+	plain := generate(t, stack(t, ""))
+	labelled := generate(t, stack(t, "  commonLabels: {team: platform}\n"))
+	for i, o := range labelled {
+		if o.GetLabels()["team"] != "platform" {
+			t.Errorf("%s lacks the common label", o.GetName())
+		}
+		switch w := o.(type) {
+		case *appsv1.StatefulSet:
+			p := plain[i].(*appsv1.StatefulSet)
+			if diff := cmp.Diff(p.Spec.Selector, w.Spec.Selector); diff != "" {
+				t.Errorf("StatefulSet selector changed: %s", diff)
+			}
+			if diff := cmp.Diff(p.Spec.VolumeClaimTemplates, w.Spec.VolumeClaimTemplates); diff != "" {
+				t.Errorf("volumeClaimTemplates changed: %s", diff)
+			}
+			if w.Spec.Template.Labels["team"] != "platform" {
+				t.Errorf("pod template lacks the common label")
+			}
+		case *appsv1.DaemonSet:
+			if diff := cmp.Diff(plain[i].(*appsv1.DaemonSet).Spec.Selector, w.Spec.Selector); diff != "" {
+				t.Errorf("DaemonSet selector changed: %s", diff)
+			}
+		case *corev1.Service:
+			if diff := cmp.Diff(plain[i].(*corev1.Service).Spec.Selector, w.Spec.Selector); diff != "" {
+				t.Errorf("Service selector changed: %s", diff)
+			}
+		}
+	}
+}
+
+func TestConfigChecksumFollowsConfig(t *testing.T) {
+	sum := func(extra string) string {
+		return find[*appsv1.StatefulSet](generate(t, stack(t, extra)))[0].Spec.Template.Annotations["checksum/config"]
+	}
+	a, b := sum(""), sum("  loki: {retention: 30d}\n")
+	if a == "" || a == b {
+		t.Errorf("checksum %q vs %q: want a change with the config", a, b)
+	}
+	if a != sum("  commonLabels: {x: y}\n") {
+		t.Errorf("checksum changed without a config change")
+	}
+}
+
+func TestRetentionOffDisablesCompactorRetention(t *testing.T) {
+	cm := find[*corev1.ConfigMap](generate(t, stack(t, "  loki: {retention: 0s}\n")))[0]
+	cfg := cm.Data["config.yaml"]
+	if !strings.Contains(cfg, "retention_enabled: false") || strings.Contains(cfg, "delete_request_store") {
+		t.Errorf("retention 0s config:\n%s", cfg)
+	}
+	cm = find[*corev1.ConfigMap](generate(t, stack(t, "")))[0]
+	cfg = cm.Data["config.yaml"]
+	// Loki refuses retention without a delete-request store.
+	if !strings.Contains(cfg, "retention_enabled: true") || !strings.Contains(cfg, "delete_request_store: filesystem") ||
+		!strings.Contains(cfg, "retention_period: 744h") {
+		t.Errorf("default config:\n%s", cfg)
+	}
+}
+
+func TestPodSecurityFollowsCollector(t *testing.T) {
+	level := func(extra string) string {
+		return find[*corev1.Namespace](generate(t, stack(t, extra)))[0].Labels["pod-security.kubernetes.io/enforce"]
+	}
+	if got := level(""); got != "privileged" {
+		t.Errorf("with Promtail: %q", got)
+	}
+	if got := level("  collector: {enabled: false}\n"); got != "restricted" {
+		t.Errorf("without a collector: %q", got)
+	}
+}
+
+func TestSyncWaves(t *testing.T) {
+	objs := generate(t, stack(t, "  tls: {acme: {email: a@example.org}}\n"))
+	want := map[string]string{
+		"Namespace": "-3", "Secret": "-2", "Middleware": "-1", "ClusterIssuer": "-1",
+		"StatefulSet": "0", "Service": "0", "Ingress": "1", "Certificate": "2",
+	}
+	for _, o := range objs {
+		k := o.GetObjectKind().GroupVersionKind().Kind
+		if w, ok := want[k]; ok && o.GetAnnotations()[annotationSyncWave] != w {
+			t.Errorf("%s %s: wave %q, want %q", k, o.GetName(), o.GetAnnotations()[annotationSyncWave], w)
+		}
+	}
+}
+
+// TestObjectsStayInTheNamespace: only documented exceptions leave it.
+func TestObjectsStayInTheNamespace(t *testing.T) {
+	for _, o := range generate(t, stack(t, "  tls: {acme: {email: a@example.org}}\nmetadata: {namespace: obs}\n")) {
+		kind := o.GetObjectKind().GroupVersionKind().Kind
+		switch {
+		case kind == "Namespace" || kind == "ClusterRole" || kind == "ClusterRoleBinding" || kind == "ClusterIssuer":
+			if o.GetNamespace() != "" {
+				t.Errorf("cluster-scoped %s has namespace %q", kind, o.GetNamespace())
+			}
+		case kind == "ConfigMap" && o.GetLabels()["grafana_datasource"] == "1":
+			if o.GetNamespace() != "monitoring" {
+				t.Errorf("datasource in %q", o.GetNamespace())
+			}
+		case o.GetNamespace() != "obs":
+			t.Errorf("%s %s in namespace %q", kind, o.GetName(), o.GetNamespace())
+		}
+	}
+}
+
+func TestDryRunNeedsNoCredentials(t *testing.T) {
+	in := stack(t, "")
+	in.Credentials, in.DryRun = nil, true
+	s := find[*corev1.Secret](generate(t, in))[0]
+	if got := string(s.Data["users"]); got != "admin:DRY-RUN-PLACEHOLDER(password from env PW, not read)\n" {
+		t.Errorf("users = %q", got)
+	}
+	if s.Annotations[DryRunAnnotation] == "" {
+		t.Errorf("dry-run Secret is not marked")
+	}
+}
+
+func TestMissingOrBadCredential(t *testing.T) {
+	in := stack(t, "")
+	in.Credentials = nil
+	if _, err := Generate(in); err == nil || !strings.Contains(err.Error(), `spec.auth.users[0] (user "admin"): no credential was resolved`) {
+		t.Errorf("error = %v", err)
+	}
+	in.Credentials = map[string]Credential{"admin": {Password: secret.New([]byte(strings.Repeat("p", 73)))}}
+	if _, err := Generate(in); err == nil || strings.Contains(err.Error(), "ppp") {
+		t.Errorf("error = %v", err)
+	}
+}
+
+func TestReadyHashIsUsedAsIs(t *testing.T) {
+	in := stack(t, "")
+	in.Credentials = map[string]Credential{"admin": {Hash: secret.New([]byte("$2y$05$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01"))}}
+	s := find[*corev1.Secret](generate(t, in))[0]
+	if got := string(s.Data["users"]); got != "admin:$2y$05$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01\n" {
+		t.Errorf("users = %q", got)
+	}
+}
+
+func TestEncodeIsDeterministic(t *testing.T) {
+	in := stack(t, "  commonLabels: {a: b, c: d, e: f}\n  commonAnnotations: {x: y, z: w}\n")
+	first, err := Encode(generate(t, in), FormatYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		again, _ := Encode(generate(t, in), FormatYAML)
+		if !bytes.Equal(first, again) {
+			t.Fatal("two runs gave different bytes")
+		}
+	}
+	if bytes.Contains(first, []byte("status:")) || bytes.Contains(first, []byte("creationTimestamp")) {
+		t.Errorf("output has status or creationTimestamp")
+	}
+}
