@@ -25,14 +25,26 @@ type scalarHinter interface{ ScalarHint() string }
 // are never copied into messages, since any of them might be a secret typed
 // into the wrong field.
 type decoder struct {
-	file     string
-	pos      map[string]Pos
+	file     string // names the source in messages
+	pos      map[string]location
 	problems []Problem
 	budget   int
+	// lenient accepts any scalar for a string field and parses integers
+	// and booleans from their text: Argo CD parameters are all strings.
+	lenient bool
+	// only, if set, limits recorded positions to this path and below: an
+	// override must not move the position of the parents it passes through.
+	only string
+}
+
+// location is where a field's value came from.
+type location struct {
+	file string
+	pos  Pos
 }
 
 func newDecoder(file string) *decoder {
-	return &decoder{file: file, pos: map[string]Pos{}, budget: maxNodes}
+	return &decoder{file: file, pos: map[string]location{}, budget: maxNodes}
 }
 
 var hinterType = reflect.TypeFor[scalarHinter]()
@@ -66,9 +78,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, key *yaml.N
 	}
 	// Problems with a value point at the value; problems with a missing
 	// field inside a mapping or list point at the key that opens it.
-	d.pos[path] = posOf(n)
-	if n.Kind != yaml.ScalarNode && key != nil {
-		d.pos[path] = posOf(key)
+	if d.only == "" || path == d.only || strings.HasPrefix(path, d.only+".") || strings.HasPrefix(path, d.only+"[") {
+		d.pos[path] = location{d.file, posOf(n)}
+		if n.Kind != yaml.ScalarNode && key != nil {
+			d.pos[path] = location{d.file, posOf(key)}
+		}
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // an empty value keeps the default
@@ -95,7 +109,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, key *yaml.N
 		}
 	case reflect.Bool:
 		if s, ok := d.scalar(n, path, "!!bool", "a boolean (true or false)"); ok {
-			v.SetBool(strings.EqualFold(s, "true"))
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				d.fail(n, path, "must be a boolean (true or false)")
+				return
+			}
+			v.SetBool(b)
 		}
 	case reflect.Int:
 		if s, ok := d.scalar(n, path, "!!int", "an integer"); ok {
@@ -116,6 +135,9 @@ func (d *decoder) scalar(n *yaml.Node, path, tag, what string) (string, bool) {
 	if n.Kind != yaml.ScalarNode {
 		d.fail(n, path, "must be %s, not %s", what, kindName(n))
 		return "", false
+	}
+	if d.lenient && n.Tag == "" {
+		return n.Value, true
 	}
 	if got := n.ShortTag(); got != tag {
 		msg := "must be " + what + ", not " + tagName(got)

@@ -27,29 +27,76 @@ type Options struct {
 	// DefaultNamespace is used when the file sets no metadata.namespace
 	// (under Argo CD: the Application's destination namespace).
 	DefaultNamespace string
+	// Overrides are applied after the file, in order, with the same checks
+	// (under Argo CD: the Application's parameters).
+	Overrides []Override
+}
+
+// Override sets one field from outside the file.
+type Override struct {
+	// Source names the override in messages, e.g. `Argo CD parameter "host"`.
+	Source string
+	// Path is the field's dotted path, e.g. spec.storage.size.
+	Path string
+	// Value is a string (for string, integer and boolean fields), a
+	// []string or a map[string]string, as Argo CD sends parameters.
+	Value any
+}
+
+// node builds the YAML tree that sets o.Value at o.Path. Scalars are left
+// untagged: the lenient decoder reads their text for the target's type.
+func (o Override) node() *yaml.Node {
+	var leaf *yaml.Node
+	switch v := o.Value.(type) {
+	case string:
+		leaf = &yaml.Node{Kind: yaml.ScalarNode, Value: v}
+	case []string:
+		leaf = &yaml.Node{Kind: yaml.SequenceNode}
+		for _, s := range v {
+			leaf.Content = append(leaf.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: s})
+		}
+	case map[string]string:
+		leaf = &yaml.Node{Kind: yaml.MappingNode}
+		for _, k := range sortedKeys(v) {
+			leaf.Content = append(leaf.Content,
+				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k},
+				&yaml.Node{Kind: yaml.ScalarNode, Value: v[k]})
+		}
+	default:
+		panic(fmt.Sprintf("config: override value of type %T", o.Value))
+	}
+	parts := strings.Split(o.Path, ".")
+	for i := len(parts) - 1; i >= 0; i-- {
+		leaf = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Tag: "!!str", Value: parts[i]}, leaf,
+		}}
+	}
+	return leaf
 }
 
 // Document is a loaded, defaulted and valid loki.yaml.
 type Document struct {
 	File  string
 	Stack v1alpha1.LokiStack
-	pos   map[string]Pos
+	pos   map[string]location
 }
 
 // Problem returns a problem about the field at path, placed at that field
-// or, when the file does not spell it out, at its nearest written parent.
+// or, when the file does not spell it out, at its nearest written parent
+// (or at the override that set it).
 func (d *Document) Problem(path, msg string) Problem {
-	return Problem{File: d.File, Pos: d.Pos(path), Path: path, Msg: msg}
+	loc := d.locate(path)
+	return Problem{File: loc.file, Pos: loc.pos, Path: path, Msg: msg}
 }
 
-// Pos returns the position of path or of its nearest ancestor in the file.
-func (d *Document) Pos(path string) Pos {
+// locate returns where path or its nearest ancestor was written.
+func (d *Document) locate(path string) location {
 	for p := path; ; p = parent(p) {
-		if pos, ok := d.pos[p]; ok {
-			return pos
+		if loc, ok := d.pos[p]; ok {
+			return loc
 		}
 		if p == "" {
-			return Pos{Line: 1, Column: 1}
+			return location{d.File, Pos{Line: 1, Column: 1}}
 		}
 	}
 }
@@ -99,6 +146,11 @@ func Load(data []byte, opts Options) (*Document, error) {
 	d := newDecoder(opts.File)
 	stack := v1alpha1.Default()
 	d.decode(root, reflect.ValueOf(&stack).Elem(), "", nil)
+	for _, o := range opts.Overrides {
+		od := &decoder{file: o.Source, pos: d.pos, budget: maxNodes, lenient: true, only: o.Path}
+		od.decode(o.node(), reflect.ValueOf(&stack).Elem(), "", nil)
+		d.problems = append(d.problems, od.problems...)
+	}
 	if err := newError(d.problems); err != nil {
 		return nil, err
 	}

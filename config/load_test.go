@@ -139,7 +139,7 @@ func TestLoadErrors(t *testing.T) {
 		{"duplicate key", minimal + "  host: other.example.org\n",
 			"loki.yaml:8:3: spec.host: duplicate key (first at line 4)"},
 		{"literal password", "spec:\n  host: a.example.org\n  auth:\n    users:\n    - name: admin\n      password: hunter2\n",
-			"loki.yaml:8:17: spec.auth.users[0].password: a literal password is not allowed in loki.yaml (it lives in git); reference one instead, e.g. password: {fromEnv: LOKI_ADMIN_PASSWORD}"},
+			"loki.yaml:8:17: spec.auth.users[0].password: a literal password is not allowed in loki.yaml (it lives in git); reference one instead: {fromEnv: LOKI_ADMIN_PASSWORD} or {fromVault: {path: secret/loki/basic-auth, key: admin}}"},
 		{"wrong type: number for string", minimal + "  storage: {size: 10}\n",
 			"loki.yaml:8:19: spec.storage.size: must be a string, not an integer (put the value in quotes)"},
 		{"wrong type: string for int", minimal + "  loki: {}\n  collector: {enabled: yes}\n",
@@ -163,7 +163,33 @@ func TestLoadErrors(t *testing.T) {
 		{"colon in user", strings.Replace(minimal, "name: admin", `name: "ad:min"`, 1),
 			`loki.yaml:7:14: spec.auth.users[0].name: invalid value "ad:min": must not contain colons, spaces or control characters`},
 		{"empty password ref", strings.Replace(minimal, "password: {fromEnv: PW}", "password: {}", 1),
-			"loki.yaml:7:21: spec.auth.users[0].password: required: say where the password comes from, e.g. {fromEnv: LOKI_ADMIN_PASSWORD}"},
+			"loki.yaml:7:21: spec.auth.users[0].password: required: say where the password comes from: {fromEnv: LOKI_ADMIN_PASSWORD} or {fromVault: {path: secret/loki/basic-auth, key: admin}}"},
+		{"reserved env name", strings.Replace(minimal, "fromEnv: PW", "fromEnv: VAULT_TOKEN", 1),
+			`loki.yaml:7:41: spec.auth.users[0].password.fromEnv: invalid value "VAULT_TOKEN": variables starting with VAULT_ configure loki-cmp itself and cannot be referenced`},
+		{"reserved env name, other case", strings.Replace(minimal, "fromEnv: PW", "fromEnv: loki_cmp_vault_secret", 1),
+			`loki.yaml:7:41: spec.auth.users[0].password.fromEnv: invalid value "loki_cmp_vault_secret": variables starting with LOKI_CMP_ configure loki-cmp itself and cannot be referenced`},
+		{"both env and vault", strings.Replace(minimal, "fromEnv: PW", "fromEnv: PW, fromVault: {path: secret/a, key: b}", 1),
+			"loki.yaml:7:21: spec.auth.users[0].password: set either fromEnv or fromVault, not both"},
+		{"both password and htpasswd", strings.Replace(minimal, "password: {fromEnv: PW}", "password: {fromEnv: PW}, htpasswd: {fromEnv: H}", 1),
+			"loki.yaml:7:46: spec.auth.users[0].htpasswd: set either password or htpasswd, not both"},
+		{"vault path with ..", strings.Replace(minimal, "{fromEnv: PW}", "{fromVault: {path: secret/loki/../admin, key: k}}", 1),
+			`loki.yaml:7:50: spec.auth.users[0].password.fromVault.path: invalid value "secret/loki/../admin": must be a clean path: no leading, trailing or double "/", no "." or ".." segments`},
+		{"vault path with leading slash", strings.Replace(minimal, "{fromEnv: PW}", "{fromVault: {path: /secret/loki, key: k}}", 1),
+			`loki.yaml:7:50: spec.auth.users[0].password.fromVault.path: invalid value "/secret/loki": must be a clean path: no leading, trailing or double "/", no "." or ".." segments`},
+		{"vault path with glob", strings.Replace(minimal, "{fromEnv: PW}", "{fromVault: {path: secret/*, key: k}}", 1),
+			`loki.yaml:7:50: spec.auth.users[0].password.fromVault.path: invalid value "secret/*": must not contain glob characters or backslashes`},
+		{"vault path without secret", strings.Replace(minimal, "{fromEnv: PW}", "{fromVault: {path: secret, key: k}}", 1),
+			`loki.yaml:7:50: spec.auth.users[0].password.fromVault.path: invalid value "secret": must name a mount and a secret, e.g. secret/loki/basic-auth`},
+		{"vault without key", strings.Replace(minimal, "{fromEnv: PW}", "{fromVault: {path: secret/loki}}", 1),
+			"loki.yaml:7:32: spec.auth.users[0].password.fromVault.key: required: the key inside the secret, e.g. admin"},
+		{"vault bad kvVersion", strings.Replace(minimal, "{fromEnv: PW}", "{fromVault: {path: secret/loki, key: k, kvVersion: 3}}", 1),
+			"loki.yaml:7:82: spec.auth.users[0].password.fromVault.kvVersion: must be 1 or 2 (or left out to detect it)"},
+		{"vault version on v1", strings.Replace(minimal, "{fromEnv: PW}", "{fromVault: {path: secret/loki, key: k, kvVersion: 1, version: 3}}", 1),
+			"loki.yaml:7:94: spec.auth.users[0].password.fromVault.version: KV v1 secrets have no versions"},
+		{"vault mount without kvVersion", strings.Replace(minimal, "{fromEnv: PW}", "{fromVault: {path: kv/a/b, key: k, mount: kv/a}}", 1),
+			"loki.yaml:7:73: spec.auth.users[0].password.fromVault.mount: only with kvVersion: without it the mount is detected"},
+		{"vault mount not a prefix", strings.Replace(minimal, "{fromEnv: PW}", "{fromVault: {path: kv/a/b, key: k, kvVersion: 2, mount: kv/b}}", 1),
+			`loki.yaml:7:87: spec.auth.users[0].password.fromVault.mount: invalid value "kv/b": must be a leading part of path, ending at a /`},
 		{"bad env name", strings.Replace(minimal, "fromEnv: PW", "fromEnv: 1PW", 1),
 			`loki.yaml:7:41: spec.auth.users[0].password.fromEnv: invalid value "1PW": must be an environment variable name (letters, digits, _)`},
 		{"bcrypt cost", minimal + "  auth2: {}\n",
@@ -323,5 +349,56 @@ func TestLoadAliases(t *testing.T) {
 	}
 	if got := doc.Stack.Spec.Monitoring.ServiceMonitor.Labels["team"]; got != "x" {
 		t.Errorf("alias not followed: %q", got)
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	ov := func(path string, v any) Override {
+		return Override{Source: `Argo CD parameter "` + path + `"`, Path: path, Value: v}
+	}
+	doc, err := Load([]byte(header+minimal+"  commonLabels: {a: b}\n"), Options{Overrides: []Override{
+		ov("spec.host", "other.example.org"),
+		ov("spec.auth.bcryptCost", "12"),
+		ov("spec.collector.enabled", "false"),
+		ov("spec.storage.size", "20Gi"),
+		ov("spec.commonLabels", map[string]string{"team": "x"}),
+		ov("spec.loki.retention", "14d"),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := doc.Stack.Spec
+	if s.Host != "other.example.org" || s.Auth.BcryptCost != 12 || s.Collector.Enabled || s.Storage.Size != "20Gi" ||
+		s.Loki.Retention != "14d" || len(s.CommonLabels) != 1 || s.CommonLabels["team"] != "x" {
+		t.Errorf("overrides not applied: %+v", s)
+	}
+	// Untouched fields keep the file's values and positions.
+	if s.Auth.Users[0].Name != "admin" {
+		t.Errorf("users lost")
+	}
+}
+
+func TestOverrideErrors(t *testing.T) {
+	ov := func(path string, v any) Override {
+		return Override{Source: `Argo CD parameter "p"`, Path: path, Value: v}
+	}
+	for _, tc := range []struct {
+		o    Override
+		in   string
+		want string
+	}{
+		{ov("spec.host", "Bad_Host"), minimal, `Argo CD parameter "p": spec.host: invalid value "Bad_Host"`},
+		{ov("spec.auth.bcryptCost", "high"), minimal, `Argo CD parameter "p": spec.auth.bcryptCost: must be an integer between`},
+		{ov("spec.auth.bcryptCost", "20"), minimal, `Argo CD parameter "p": spec.auth.bcryptCost: must be between 4 and 14`},
+		{ov("spec.collector.enabled", "yes please"), minimal, `Argo CD parameter "p": spec.collector.enabled: must be a boolean (true or false)`},
+		{ov("spec.storage.size", "ten"), minimal, `Argo CD parameter "p": spec.storage.size: invalid value "ten"`},
+		{ov("spec.commonLabels", map[string]string{"a": "b\nc"}), minimal, `Argo CD parameter "p": spec.commonLabels[a]: must not contain control characters`},
+		// A problem elsewhere still points into the file.
+		{ov("spec.host", "a.example.org"), "spec:\n  auth: {}\n", `loki.yaml:4:3: spec.auth.users: required`},
+	} {
+		_, err := Load([]byte(header+tc.in), Options{Overrides: []Override{tc.o}})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s=%v: error %v, want %q", tc.o.Path, tc.o.Value, err, tc.want)
+		}
 	}
 }

@@ -164,21 +164,94 @@ func (v *validator) auth(a *v1alpha1.Auth) {
 			v.add(p+".name", "duplicate user %q (also users[%d])", u.Name, j)
 		}
 		seen[u.Name] = i
-		v.secretRef(p+".password", u.Password)
+		switch {
+		case u.Password.IsSet() && u.Htpasswd.IsSet():
+			v.add(p+".htpasswd", "set either password or htpasswd, not both")
+		case u.Htpasswd.IsSet():
+			v.secretRef(p+".htpasswd", u.Htpasswd)
+		default:
+			v.secretRef(p+".password", u.Password)
+		}
 	}
 }
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// ReservedEnvPrefixes name the variables that configure loki-cmp and its
+// Vault client on the sidecar. loki.yaml comes from a repository and must
+// not be able to turn them (a Vault token, an AppRole secret) into a
+// password whose hash it then publishes.
+var ReservedEnvPrefixes = []string{"LOKI_CMP_", "VAULT_"}
+
 // secretRef checks that exactly one source is set. The referenced value is
 // read later, by package plugin.
 func (v *validator) secretRef(path string, r v1alpha1.SecretRef) {
 	switch {
+	case r.FromEnv != "" && r.FromVault != nil:
+		v.add(path, "set either fromEnv or fromVault, not both")
+	case r.FromVault != nil:
+		v.vaultRef(path+".fromVault", *r.FromVault)
 	case r.FromEnv == "":
-		v.add(path, "required: say where the password comes from, e.g. {fromEnv: LOKI_ADMIN_PASSWORD}")
+		v.add(path, "required: say where the password comes from: {fromEnv: LOKI_ADMIN_PASSWORD} or {fromVault: {path: secret/loki/basic-auth, key: admin}}")
 	case !envName.MatchString(r.FromEnv):
 		v.add(path+".fromEnv", "invalid value %q: must be an environment variable name (letters, digits, _)", r.FromEnv)
+	default:
+		for _, prefix := range ReservedEnvPrefixes {
+			if strings.HasPrefix(strings.ToUpper(r.FromEnv), prefix) {
+				v.add(path+".fromEnv", "invalid value %q: variables starting with %s configure loki-cmp itself and cannot be referenced", r.FromEnv, prefix)
+			}
+		}
 	}
+}
+
+// vaultRef checks a Vault reference's shape; whether it may be read is the
+// sidecar's allow-list's decision, at run time.
+func (v *validator) vaultRef(path string, r v1alpha1.VaultRef) {
+	if msg := CheckVaultPath(r.Path); msg != "" {
+		v.add(path+".path", "invalid value %q: %s", r.Path, msg)
+	}
+	if r.Key == "" {
+		v.add(path+".key", "required: the key inside the secret, e.g. admin")
+	}
+	switch {
+	case r.KVVersion != 0 && r.KVVersion != 1 && r.KVVersion != 2:
+		v.add(path+".kvVersion", "must be 1 or 2 (or left out to detect it)")
+	case r.Version < 0:
+		v.add(path+".version", "must not be negative")
+	case r.Version > 0 && r.KVVersion == 1:
+		v.add(path+".version", "KV v1 secrets have no versions")
+	}
+	if r.Mount != "" {
+		switch {
+		case r.KVVersion == 0:
+			v.add(path+".mount", "only with kvVersion: without it the mount is detected")
+		case CheckVaultPath(r.Mount) != "" || !strings.HasPrefix(r.Path, r.Mount+"/"):
+			v.add(path+".mount", "invalid value %q: must be a leading part of path, ending at a /", r.Mount)
+		}
+	}
+}
+
+// CheckVaultPath returns why p is not a clean Vault secret path, or "".
+// Clean means: mount and secret path, no empty, "." or ".." segment, no
+// leading or trailing slash, so that an allow-list glob sees the same path
+// Vault reads.
+func CheckVaultPath(p string) string {
+	if p == "" {
+		return "required: mount and secret path, e.g. secret/loki/basic-auth"
+	}
+	segs := strings.Split(p, "/")
+	for _, s := range segs {
+		if s == "" || s == "." || s == ".." {
+			return `must be a clean path: no leading, trailing or double "/", no "." or ".." segments`
+		}
+		if strings.ContainsAny(s, "*?[]\\") {
+			return "must not contain glob characters or backslashes"
+		}
+	}
+	if len(segs) < 2 {
+		return "must name a mount and a secret, e.g. secret/loki/basic-auth"
+	}
+	return ""
 }
 
 func (v *validator) collector(c *v1alpha1.Collector) {

@@ -68,21 +68,35 @@ type Auth struct {
 	Users      []User `json:"users" doc:"Users allowed in. At least one."`
 }
 
-// User is one basic-auth user.
+// User is one basic-auth user. Exactly one of password and htpasswd is set.
 type User struct {
 	Name     string    `json:"name" doc:"User name (no colon, no spaces)."`
-	Password SecretRef `json:"password" doc:"Where the password comes from. Never a literal: loki.yaml lives in git."`
+	Password SecretRef `json:"password" doc:"Where the password comes from; loki-cmp hashes it with bcrypt. Never a literal: loki.yaml lives in git."`
+	Htpasswd SecretRef `json:"htpasswd" doc:"Instead of password: where a ready hash comes from, for teams that keep hashes rather than passwords (e.g. in Vault). The value is a bcrypt ($2y$, $2b$, $2a$), $apr1$ or {SHA} hash, or a whole htpasswd line <name>:<hash> for this user."`
 }
 
 // SecretRef says where a secret value comes from. Exactly one field is set.
 type SecretRef struct {
-	FromEnv string `json:"fromEnv" doc:"Name of an environment variable of the loki-cmp process (under Argo CD: of the plugin sidecar)."`
+	FromEnv   string    `json:"fromEnv" doc:"Name of an environment variable of the loki-cmp process (under Argo CD: of the plugin sidecar). Variables that configure loki-cmp or Vault (LOKI_CMP_*, VAULT_*) cannot be referenced."`
+	FromVault *VaultRef `json:"fromVault" doc:"A key of a secret in HashiCorp Vault (or OpenBao) KV v1 or v2. The sidecar's administrator configures the Vault address, authentication and the paths repositories may read (LOKI_CMP_VAULT_ALLOWED_PATHS)."`
+}
+
+// IsSet reports whether the reference names a source.
+func (r SecretRef) IsSet() bool { return r.FromEnv != "" || r.FromVault != nil }
+
+// VaultRef names one key of one Vault KV secret.
+type VaultRef struct {
+	Path      string `json:"path" doc:"Secret path as given to vault kv get: mount and secret path, e.g. secret/loki/basic-auth."`
+	Key       string `json:"key" doc:"Key inside the secret, e.g. admin."`
+	Version   int    `json:"version" doc:"KV v2 only: pin this version of the secret. 0: the latest."`
+	KVVersion int    `json:"kvVersion" doc:"1 or 2 to skip detecting the KV version from the mount (one sys/internal/ui/mounts request, as the vault CLI does). 0: detect."`
+	Mount     string `json:"mount" doc:"With kvVersion: the mount path, if not the first segment of path (e.g. kv/team-a for a mount nested in a path)."`
 }
 
 // ScalarHint is what the decoder says when a SecretRef is written as a plain
 // value: a literal password must never be accepted, nor echoed.
 func (SecretRef) ScalarHint() string {
-	return "a literal password is not allowed in loki.yaml (it lives in git); reference one instead, e.g. password: {fromEnv: LOKI_ADMIN_PASSWORD}"
+	return "a literal password is not allowed in loki.yaml (it lives in git); reference one instead: {fromEnv: LOKI_ADMIN_PASSWORD} or {fromVault: {path: secret/loki/basic-auth, key: admin}}"
 }
 
 // Loki configures the Loki server.
