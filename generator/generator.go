@@ -36,13 +36,16 @@ type Input struct {
 	// DryRun renders a clearly marked placeholder instead of each hash, so
 	// output can be previewed without any credential.
 	DryRun bool
+	// PartOf is the app.kubernetes.io/part-of label: under Argo CD the
+	// Application's name; empty means "loki".
+	PartOf string
 }
 
 // Generate builds every object of the stack, in the documented order (see
 // Sort). It fails only on credentials that cannot be hashed; the stack
 // itself has been validated by package config.
 func Generate(in Input) ([]Object, error) {
-	g := newGen(&in.Stack)
+	g := newGen(&in.Stack, in.PartOf)
 	secret, err := g.basicAuthSecret(in)
 	if err != nil {
 		return nil, err
@@ -71,14 +74,18 @@ func Generate(in Input) ([]Object, error) {
 
 // gen carries the stack and the names derived from it while building.
 type gen struct {
-	s   *v1alpha1.LokiStack
-	ns  string
-	n   names
-	cfg string // rendered Loki config, shared by the ConfigMap and its checksum
+	s      *v1alpha1.LokiStack
+	ns     string
+	n      names
+	partOf string
+	cfg    string // rendered Loki config, shared by the ConfigMap and its checksum
 }
 
-func newGen(s *v1alpha1.LokiStack) *gen {
-	return &gen{s: s, ns: s.Metadata.Namespace, n: namesFor(s)}
+func newGen(s *v1alpha1.LokiStack, partOf string) *gen {
+	if partOf == "" {
+		partOf = "loki"
+	}
+	return &gen{s: s, ns: s.Metadata.Namespace, n: namesFor(s), partOf: partOf}
 }
 
 // names are the object names derived from metadata.name. Changing any of
@@ -144,7 +151,7 @@ func (g *gen) meta(name, ns, app, component, wave string) metav1.ObjectMeta {
 	for k, v := range g.selector(app, component) {
 		labels[k] = v
 	}
-	labels["app.kubernetes.io/part-of"] = "loki"
+	labels["app.kubernetes.io/part-of"] = g.partOf
 	labels["app.kubernetes.io/managed-by"] = "loki-cmp"
 	annotations := map[string]string{annotationSyncWave: wave}
 	for k, v := range g.s.Spec.CommonAnnotations {

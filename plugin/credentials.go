@@ -7,48 +7,229 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"io"
+	"regexp"
+	"strings"
 
+	"github.com/thedevops/loki-cmp/api/v1alpha1"
 	"github.com/thedevops/loki-cmp/config"
 	"github.com/thedevops/loki-cmp/generator"
 	"github.com/thedevops/loki-cmp/internal/htpasswd"
 	"github.com/thedevops/loki-cmp/internal/secret"
+	"github.com/thedevops/loki-cmp/plugin/vault"
 )
 
 // LookupEnv reads one environment variable, as os.LookupEnv does. It is
 // passed in so that nothing here touches the real environment in tests.
 type LookupEnv func(name string) (string, bool)
 
+// Options are the edges credential resolution may touch.
+type Options struct {
+	Env LookupEnv
+	// Warn receives warnings (an unverified TLS connection, a login token
+	// that could not be revoked). Never a secret.
+	Warn io.Writer
+	// ReadFile reads token, JWT and secret-ID files; nil: os.ReadFile.
+	ReadFile vault.ReadFile
+}
+
 // CredentialError says that a referenced credential could not be obtained.
-// Its problems name the reference's position in loki.yaml, never the value.
-type CredentialError struct{ Err *config.Error }
+// Its problems name the reference's position in loki.yaml (or Vault itself),
+// never the value. Vault is the kind of Vault failure, 0 for other sources.
+type CredentialError struct {
+	Err   *config.Error
+	Vault vault.Kind
+}
 
 func (e *CredentialError) Error() string { return e.Err.Error() }
 func (e *CredentialError) Unwrap() error { return e.Err }
 
-// ResolveCredentials reads every user's password from where loki.yaml says.
-func ResolveCredentials(ctx context.Context, doc *config.Document, env LookupEnv) (map[string]generator.Credential, error) {
-	creds := map[string]generator.Credential{}
-	var problems []config.Problem
+// ref is one credential reference of one user.
+type ref struct {
+	user  string
+	hash  bool // htpasswd: the value is a ready hash
+	path  string
+	value v1alpha1.SecretRef
+}
+
+func refs(doc *config.Document) []ref {
+	var out []ref
 	for i, u := range doc.Stack.Spec.Auth.Users {
-		path := fmt.Sprintf("spec.auth.users[%d].password.fromEnv", i)
-		name := u.Password.FromEnv
-		v, ok := env(name)
-		switch {
-		case !ok:
-			problems = append(problems, doc.Problem(path, fmt.Sprintf("environment variable %s is not set (it holds the password of user %q)", name, u.Name)))
-			continue
-		case v == "":
-			problems = append(problems, doc.Problem(path, fmt.Sprintf("environment variable %s is empty (it holds the password of user %q)", name, u.Name)))
+		r := ref{user: u.Name, path: fmt.Sprintf("spec.auth.users[%d].password", i), value: u.Password}
+		if u.Htpasswd.IsSet() {
+			r = ref{user: u.Name, hash: true, path: fmt.Sprintf("spec.auth.users[%d].htpasswd", i), value: u.Htpasswd}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// ResolveCredentials reads every user's password (or ready hash) from where
+// loki.yaml says: the environment or Vault.
+func ResolveCredentials(ctx context.Context, doc *config.Document, opts Options) (map[string]generator.Credential, error) {
+	r := &resolver{doc: doc, opts: opts, creds: map[string]generator.Credential{}}
+	var fromVault []ref
+	for _, x := range refs(doc) {
+		if x.value.FromVault != nil {
+			fromVault = append(fromVault, x)
 			continue
 		}
-		if err := htpasswd.CheckPassword([]byte(v)); err != nil {
-			problems = append(problems, doc.Problem(path, fmt.Sprintf("the password in %s cannot be used: %v", name, err)))
+		r.fromEnv(x)
+	}
+	if len(fromVault) > 0 && len(r.problems) == 0 {
+		r.fromVault(ctx, fromVault)
+	}
+	if len(r.problems) > 0 {
+		return nil, &CredentialError{Err: config.NewError(r.problems), Vault: r.vaultKind}
+	}
+	return r.creds, nil
+}
+
+type resolver struct {
+	doc       *config.Document
+	opts      Options
+	creds     map[string]generator.Credential
+	problems  []config.Problem
+	vaultKind vault.Kind
+}
+
+func (r *resolver) problem(path, format string, args ...any) {
+	r.problems = append(r.problems, r.doc.Problem(path, fmt.Sprintf(format, args...)))
+}
+
+func (r *resolver) fromEnv(x ref) {
+	path, name := x.path+".fromEnv", x.value.FromEnv
+	v, ok := r.opts.Env(name)
+	switch {
+	case !ok:
+		r.problem(path, "environment variable %s is not set (it holds the %s of user %q)", name, what(x), x.user)
+	case v == "":
+		r.problem(path, "environment variable %s is empty (it holds the %s of user %q)", name, what(x), x.user)
+	default:
+		r.accept(x, path, "the "+what(x)+" in "+name, []byte(v))
+	}
+}
+
+func what(x ref) string {
+	if x.hash {
+		return "htpasswd hash"
+	}
+	return "password"
+}
+
+// accept checks a resolved value and records it.
+func (r *resolver) accept(x ref, path, source string, v []byte) {
+	if x.hash {
+		hash, err := checkHash(string(v), x.user)
+		if err != nil {
+			r.problem(path, "%s cannot be used: %v", source, err)
+			return
+		}
+		r.creds[x.user] = generator.Credential{Hash: secret.New([]byte(hash))}
+		return
+	}
+	if err := htpasswd.CheckPassword(v); err != nil {
+		r.problem(path, "%s cannot be used: %v", source, err)
+		return
+	}
+	r.creds[x.user] = generator.Credential{Password: secret.New(v)}
+}
+
+// Hash formats Traefik's basicAuth accepts.
+var hashFormat = regexp.MustCompile(`^(\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}|\$apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|\{SHA\}[A-Za-z0-9+/]{27}=)$`)
+
+// checkHash accepts a hash, or an htpasswd line for this user, and returns
+// the hash. Errors never contain the value.
+func checkHash(v, user string) (string, error) {
+	v = strings.TrimSpace(v)
+	if strings.ContainsAny(v, "\r\n") {
+		return "", fmt.Errorf("it holds more than one line; give one hash or one <user>:<hash> line")
+	}
+	if name, hash, ok := strings.Cut(v, ":"); ok {
+		if name != user {
+			// The part before the colon is not echoed: if this is not an
+			// htpasswd line at all, it may be a password.
+			return "", fmt.Errorf("it is not an htpasswd line for user %q", user)
+		}
+		v = hash
+	}
+	if !hashFormat.MatchString(v) {
+		return "", fmt.Errorf("it is not a bcrypt ($2y$, $2b$, $2a$), $apr1$ or {SHA} hash, nor a <user>:<hash> line")
+	}
+	return v, nil
+}
+
+// fromVault resolves Vault references: settings from the sidecar's
+// environment, the allow-list checked for every path before any request,
+// one login, each secret read once, the login token revoked at the end.
+func (r *resolver) fromVault(ctx context.Context, xs []ref) {
+	s, err := vault.SettingsFromEnv(r.opts.Env)
+	if err != nil {
+		r.vaultFailure(err)
+		return
+	}
+	if s.SkipVerify {
+		r.warn("VAULT_SKIP_VERIFY is set: the Vault server's certificate is NOT verified, so anyone on the network path can impersonate Vault and steal the login token; set VAULT_CACERT instead")
+	}
+	for _, x := range xs {
+		if err := vault.CheckAllowed(s, []vault.Ref{vaultRef(x)}); err != nil {
+			r.vaultProblem(x.path+".fromVault", err)
+		}
+	}
+	if len(r.problems) > 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	client, err := vault.Dial(ctx, s, r.opts.ReadFile)
+	if err != nil {
+		r.vaultFailure(err)
+		return
+	}
+	defer func() {
+		if err := client.Close(); err != nil {
+			r.warn(err.Error())
+		}
+	}()
+	for _, x := range xs {
+		v, err := client.Read(ctx, vaultRef(x))
+		if err != nil {
+			r.vaultProblem(x.path+".fromVault", err)
+			if ctx.Err() != nil {
+				return // out of time: the other reads would only fail the same way
+			}
 			continue
 		}
-		creds[u.Name] = generator.Credential{Password: secret.New([]byte(v))}
+		r.accept(x, x.path+".fromVault", "the value at "+x.value.FromVault.Path+" (key "+fmt.Sprintf("%q", x.value.FromVault.Key)+")", v)
 	}
-	if len(problems) > 0 {
-		return nil, &CredentialError{Err: config.NewError(problems)}
+}
+
+func vaultRef(x ref) vault.Ref {
+	v := x.value.FromVault
+	return vault.Ref{Path: v.Path, Key: v.Key, Version: v.Version, KVVersion: v.KVVersion, Mount: v.Mount}
+}
+
+// vaultFailure records a failure of Vault as a whole (no position).
+func (r *resolver) vaultFailure(err error) {
+	r.noteKind(err)
+	r.problems = append(r.problems, config.Problem{File: r.doc.File, Msg: err.Error()})
+}
+
+// vaultProblem records a failure of one reference, at its position.
+func (r *resolver) vaultProblem(path string, err error) {
+	r.noteKind(err)
+	r.problems = append(r.problems, r.doc.Problem(path, err.Error()))
+}
+
+// noteKind keeps the kind of the first Vault failure, for the exit code.
+func (r *resolver) noteKind(err error) {
+	if ve, ok := err.(*vault.Error); ok && r.vaultKind == 0 {
+		r.vaultKind = ve.Kind
 	}
-	return creds, nil
+}
+
+func (r *resolver) warn(msg string) {
+	if r.opts.Warn != nil {
+		fmt.Fprintf(r.opts.Warn, "loki-cmp: warning: %s\n", msg)
+	}
 }

@@ -31,7 +31,7 @@ func envOf(m map[string]string) LookupEnv {
 }
 
 func TestResolveFromEnv(t *testing.T) {
-	creds, err := ResolveCredentials(context.Background(), load(t), envOf(map[string]string{"ADMIN_PW": "a", "READER_PW": "r"}))
+	creds, err := ResolveCredentials(context.Background(), load(t), Options{Env: envOf(map[string]string{"ADMIN_PW": "a", "READER_PW": "r"})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestResolveErrors(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ResolveCredentials(context.Background(), load(t), envOf(tc.env))
+			_, err := ResolveCredentials(context.Background(), load(t), Options{Env: envOf(tc.env)})
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -77,5 +77,36 @@ func TestResolveErrors(t *testing.T) {
 				t.Errorf("error is %T, want *CredentialError", err)
 			}
 		})
+	}
+}
+
+func TestCheckHash(t *testing.T) {
+	const bcryptHash = "$2y$04$S8rz2Z/6B1KAneNibJl/9OiMCWGtQvW2NVTe9Kpu4ywL8cTR6jLwa"
+	for _, tc := range []struct {
+		in, want, err string
+	}{
+		{bcryptHash, bcryptHash, ""},
+		{"admin:" + bcryptHash + "\n", bcryptHash, ""},
+		{"$apr1$salt$abcdefghijklmnopqrstuv", "$apr1$salt$abcdefghijklmnopqrstuv", ""},
+		{"{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", ""},
+		{"reader:" + bcryptHash, "", `it is not an htpasswd line for user "admin"`},
+		{"PLANTED-password:with-colon", "", `it is not an htpasswd line for user "admin"`},
+		{"plain-password", "", "it is not a bcrypt"},
+		{"$2y$05$short", "", "it is not a bcrypt"},
+		{bcryptHash + "\nother:" + bcryptHash, "", "it holds more than one line"},
+	} {
+		got, err := checkHash(tc.in, "admin")
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("checkHash(%q) error = %v, want %q", tc.in, err, tc.err)
+			}
+			if err != nil && (strings.Contains(err.Error(), "PLANTED") || strings.Contains(err.Error(), "S8rz2Z") || strings.Contains(err.Error(), "short")) {
+				t.Errorf("error echoes the value: %v", err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("checkHash(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
 	}
 }

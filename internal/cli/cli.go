@@ -14,6 +14,7 @@ import (
 
 	"github.com/thedevops/loki-cmp/config"
 	"github.com/thedevops/loki-cmp/plugin"
+	"github.com/thedevops/loki-cmp/plugin/vault"
 )
 
 // Exit codes. Documented in README.md; scripts and Argo CD users rely on them.
@@ -22,7 +23,11 @@ const (
 	ExitInternal   = 1 // a bug: please report it
 	ExitUsage      = 2 // unknown command or flag
 	ExitInvalid    = 3 // loki.yaml unreadable or invalid
-	ExitCredential = 4 // a referenced credential is unavailable
+	ExitCredential = 4 // a referenced credential is unavailable or unusable
+	// Vault failures, by kind (see plugin/vault.Kind).
+	ExitVaultUnavailable = 5 // not configured, unreachable, TLS, sealed, deadline, 5xx/429
+	ExitVaultDenied      = 6 // allow-list, login, missing auth settings, 403
+	ExitVaultNotFound    = 7 // missing path/key/version, wrong KV version, malformed answer
 )
 
 // version is set at build time (-ldflags "-X .../internal/cli.version=v1.2.3").
@@ -65,13 +70,22 @@ func exitCode(err error) int {
 		ce *plugin.CredentialError
 		ve *config.Error
 		ie *inputError
+		pe *plugin.ParameterError
 	)
 	switch {
 	case errors.As(err, &ue):
 		return ExitUsage
 	case errors.As(err, &ce):
+		switch ce.Vault {
+		case vault.KindUnavailable:
+			return ExitVaultUnavailable
+		case vault.KindDenied:
+			return ExitVaultDenied
+		case vault.KindNotFound:
+			return ExitVaultNotFound
+		}
 		return ExitCredential
-	case errors.As(err, &ve), errors.As(err, &ie):
+	case errors.As(err, &ve), errors.As(err, &ie), errors.As(err, &pe):
 		return ExitInvalid
 	}
 	return ExitInternal
@@ -90,7 +104,7 @@ locally, printing exactly what Argo CD would apply.`,
 		Version:       version,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newGenerate(s, env), newValidate(s), newVersion(s))
+	root.AddCommand(newGenerate(s, env), newValidate(s, env), newParameters(s), newVersion(s))
 	// Unknown subcommands are usage errors too.
 	root.Args = func(_ *cobra.Command, args []string) error {
 		if len(args) > 0 {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -45,13 +46,13 @@ func runGenerate(ctx context.Context, s Streams, env plugin.LookupEnv, f *genera
 	if f.output != generator.FormatYAML && f.output != generator.FormatJSON {
 		return &usageError{fmt.Errorf("--output must be yaml or json, not %q", f.output)}
 	}
-	doc, err := load(s, f.file)
+	argo, doc, err := loadForArgoCD(s, env, f.file)
 	if err != nil {
 		return err
 	}
-	in := generator.Input{Stack: doc.Stack, DryRun: f.dryRun}
+	in := generator.Input{Stack: doc.Stack, DryRun: f.dryRun, PartOf: argo.AppName}
 	if !f.dryRun {
-		if in.Credentials, err = plugin.ResolveCredentials(ctx, doc, env); err != nil {
+		if in.Credentials, err = plugin.ResolveCredentials(ctx, doc, plugin.Options{Env: env, Warn: s.Err}); err != nil {
 			return err
 		}
 	}
@@ -66,21 +67,48 @@ func runGenerate(ctx context.Context, s Streams, env plugin.LookupEnv, f *genera
 	if f.dryRun {
 		fmt.Fprintln(s.Err, "loki-cmp: note: dry run: the basic-auth Secret holds placeholders, not password hashes")
 	}
+	if len(out) == 0 {
+		// Argo CD with prune deletes every object on an empty, successful
+		// output: never let that happen.
+		return fmt.Errorf("refusing to print an empty manifest set")
+	}
 	// One write: either the whole output or nothing.
 	_, err = s.Out.Write(out)
 	return err
 }
 
+// loadForArgoCD loads loki.yaml with what Argo CD passes: the destination
+// namespace as default namespace, the Application's parameters as
+// overrides, and the cluster's API versions to check against.
+func loadForArgoCD(s Streams, env plugin.LookupEnv, file string) (plugin.ArgoCD, *config.Document, error) {
+	argo, err := plugin.ArgoCDFromEnv(env)
+	if err != nil {
+		return argo, nil, &inputError{err}
+	}
+	overrides, err := argo.Overrides()
+	if err != nil {
+		return argo, nil, &inputError{err}
+	}
+	doc, err := load(s, file, config.Options{DefaultNamespace: argo.AppNamespace, Overrides: overrides})
+	if err != nil {
+		return argo, nil, err
+	}
+	if err := argo.CheckAPIs(doc); err != nil {
+		return argo, nil, err
+	}
+	return argo, doc, nil
+}
+
 type validateFlags struct{ file string }
 
-func newValidate(s Streams) *cobra.Command {
+func newValidate(s Streams, env plugin.LookupEnv) *cobra.Command {
 	f := &validateFlags{}
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check loki.yaml without reading any credential",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			doc, err := load(s, f.file)
+			_, doc, err := loadForArgoCD(s, env, f.file)
 			if err != nil {
 				return err
 			}
@@ -93,12 +121,40 @@ func newValidate(s Streams) *cobra.Command {
 }
 
 // load reads and loads loki.yaml from a path or stdin.
-func load(s Streams, path string) (*config.Document, error) {
+func load(s Streams, path string, opts config.Options) (*config.Document, error) {
 	data, name, err := readInput(s, path)
 	if err != nil {
 		return nil, err
 	}
-	return config.Load(data, config.Options{File: name})
+	opts.File = name
+	return config.Load(data, opts)
+}
+
+type parametersFlags struct{ file string }
+
+// newParameters prints the parameter announcement for Argo CD's UI (the
+// plugin's dynamic parameters command), with loki.yaml's current values.
+func newParameters(s Streams) *cobra.Command {
+	f := &parametersFlags{}
+	cmd := &cobra.Command{
+		Use:   "parameters",
+		Short: "Print the Argo CD parameter announcement (JSON) with loki.yaml's values",
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			doc, err := load(s, f.file, config.Options{})
+			if err != nil {
+				return err
+			}
+			out, err := json.MarshalIndent(plugin.Announce(doc), "", "  ")
+			if err != nil {
+				return err
+			}
+			_, err = s.Out.Write(append(out, '\n'))
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&f.file, "file", "f", "loki.yaml", `loki.yaml to read ("-" for stdin)`)
+	return cmd
 }
 
 // readInput reads at most one byte more than config accepts, so an endless

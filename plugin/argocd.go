@@ -1,0 +1,200 @@
+package plugin
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/thedevops/loki-cmp/api/v1alpha1"
+	"github.com/thedevops/loki-cmp/config"
+)
+
+// ArgoCD is what Argo CD tells a config management plugin through the
+// environment of `generate` (see docs/argocd.md for the contract).
+type ArgoCD struct {
+	AppName      string // ARGOCD_APP_NAME
+	AppNamespace string // ARGOCD_APP_NAMESPACE: the destination namespace
+	// Parameters set on the Application (ARGOCD_APP_PARAMETERS).
+	Parameters []Parameter
+	// APIVersions the destination cluster serves (KUBE_API_VERSIONS), as
+	// group/version and group/version/Kind; empty outside Argo CD.
+	APIVersions map[string]bool
+}
+
+// Parameter is one Application parameter, as Argo CD sends it.
+type Parameter struct {
+	Name   string            `json:"name"`
+	String *string           `json:"string,omitempty"`
+	Array  []string          `json:"array,omitempty"`
+	Map    map[string]string `json:"map,omitempty"`
+}
+
+// ArgoCDFromEnv reads the Argo CD environment. Outside Argo CD every field
+// is empty.
+func ArgoCDFromEnv(env LookupEnv) (ArgoCD, error) {
+	get := func(k string) string { v, _ := env(k); return strings.TrimSpace(v) }
+	a := ArgoCD{AppName: get("ARGOCD_APP_NAME"), AppNamespace: get("ARGOCD_APP_NAMESPACE"), APIVersions: map[string]bool{}}
+	for _, v := range strings.Split(get("KUBE_API_VERSIONS"), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			a.APIVersions[v] = true
+		}
+	}
+	if raw := get("ARGOCD_APP_PARAMETERS"); raw != "" {
+		if err := json.Unmarshal([]byte(raw), &a.Parameters); err != nil {
+			return a, &ParameterError{Msg: "ARGOCD_APP_PARAMETERS is not the JSON list Argo CD sends: " + err.Error()}
+		}
+	}
+	return a, nil
+}
+
+// ParameterError is an Application parameter loki-cmp cannot apply.
+type ParameterError struct{ Msg string }
+
+func (e *ParameterError) Error() string { return e.Msg }
+
+// ParamSpec is a parameter loki-cmp announces to Argo CD and accepts.
+type ParamSpec struct {
+	Name, Path, Title, Tooltip string
+	Map                        bool // a map[string]string, else a string
+}
+
+// Params are the fields users may override per Application without editing
+// loki.yaml. The order is the order of Argo CD's parameter form.
+var Params = []ParamSpec{
+	{Name: "host", Path: "spec.host", Title: "Public host", Tooltip: "DNS name Traefik serves Loki on"},
+	{Name: "retention", Path: "spec.loki.retention", Title: "Retention", Tooltip: "How long logs are kept: 744h, 31d, 4w, or 0s for ever"},
+	{Name: "storage-size", Path: "spec.storage.size", Title: "Storage size", Tooltip: "Size of a NEW volume; an existing PVC is resized on the PVC itself"},
+	{Name: "storage-class", Path: "spec.storage.storageClassName", Title: "Storage class", Tooltip: "StorageClass of a new volume"},
+	{Name: "loki-image", Path: "spec.loki.image", Title: "Loki image", Tooltip: "Loki container image"},
+	{Name: "cluster-issuer", Path: "spec.tls.clusterIssuer", Title: "ClusterIssuer", Tooltip: "cert-manager ClusterIssuer of the certificate"},
+	{Name: "bcrypt-cost", Path: "spec.auth.bcryptCost", Title: "bcrypt cost", Tooltip: "4-14; Traefik pays it on every request"},
+	{Name: "collector-enabled", Path: "spec.collector.enabled", Title: "Collector", Tooltip: "true or false: deploy the log collector DaemonSet"},
+	{Name: "service-monitor-enabled", Path: "spec.monitoring.serviceMonitor.enabled", Title: "ServiceMonitor", Tooltip: "true or false"},
+	{Name: "grafana-datasource-enabled", Path: "spec.monitoring.grafanaDatasource.enabled", Title: "Grafana datasource", Tooltip: "true or false"},
+	{Name: "common-labels", Path: "spec.commonLabels", Title: "Common labels", Tooltip: "Labels added to every object (replace loki.yaml's)", Map: true},
+	{Name: "common-annotations", Path: "spec.commonAnnotations", Title: "Common annotations", Tooltip: "Annotations added to every object (replace loki.yaml's)", Map: true},
+}
+
+func paramSpec(name string) (ParamSpec, bool) {
+	for _, p := range Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return ParamSpec{}, false
+}
+
+// Overrides turns the Application's parameters into config overrides,
+// applied after loki.yaml with the same checks. Precedence: loki.yaml, then
+// parameters.
+func (a ArgoCD) Overrides() ([]config.Override, error) {
+	var out []config.Override
+	for _, p := range a.Parameters {
+		spec, ok := paramSpec(p.Name)
+		if !ok {
+			return nil, &ParameterError{Msg: fmt.Sprintf("unknown Argo CD parameter %q; loki-cmp accepts: %s", p.Name, paramNames())}
+		}
+		o := config.Override{Source: fmt.Sprintf("Argo CD parameter %q", p.Name), Path: spec.Path}
+		switch {
+		case spec.Map && p.Map != nil && p.String == nil && p.Array == nil:
+			o.Value = p.Map
+		case !spec.Map && p.String != nil && p.Map == nil && p.Array == nil:
+			o.Value = *p.String
+		case spec.Map:
+			return nil, &ParameterError{Msg: fmt.Sprintf("Argo CD parameter %q must be a map", p.Name)}
+		default:
+			return nil, &ParameterError{Msg: fmt.Sprintf("Argo CD parameter %q must be a string", p.Name)}
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func paramNames() string {
+	names := make([]string, len(Params))
+	for i, p := range Params {
+		names[i] = p.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// apiNeed is a custom resource API the output needs, and the field that
+// asks for it.
+type apiNeed struct {
+	groupVersion, kind, path, hint string
+}
+
+func needs(s *v1alpha1.LokiStack) []apiNeed {
+	out := []apiNeed{{"traefik.io/v1alpha1", "Middleware", "spec.auth", "install Traefik v3's CRDs (k3s ships them; the old traefik.containo.us group is not supported)"}}
+	if s.Spec.TLS.Mode == v1alpha1.TLSModeCertificate || s.Spec.TLS.ACME != nil {
+		out = append(out, apiNeed{"cert-manager.io/v1", "Certificate", "spec.tls", "install cert-manager"})
+	}
+	if s.Spec.Monitoring.ServiceMonitor.Enabled {
+		out = append(out, apiNeed{"monitoring.coreos.com/v1", "ServiceMonitor", "spec.monitoring.serviceMonitor.enabled", "install the prometheus-operator CRDs, or set it to false"})
+	}
+	return out
+}
+
+// CheckAPIs reports, at the field that asks for it, each custom resource
+// API the cluster does not serve: Argo CD would otherwise fail the sync on
+// every retry with "no matches for kind". Outside Argo CD (no
+// KUBE_API_VERSIONS) nothing is checked.
+func (a ArgoCD) CheckAPIs(doc *config.Document) error {
+	if len(a.APIVersions) == 0 {
+		return nil
+	}
+	var problems []config.Problem
+	for _, n := range needs(&doc.Stack) {
+		if !a.APIVersions[n.groupVersion] && !a.APIVersions[n.groupVersion+"/"+n.kind] {
+			problems = append(problems, doc.Problem(n.path, fmt.Sprintf("the destination cluster does not serve %s (%s): %s", n.groupVersion, n.kind, n.hint)))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return config.NewError(problems)
+}
+
+// Announcement is one entry of the parameter list Argo CD shows, in the
+// format of its static parameters and of `loki-cmp parameters`.
+type Announcement struct {
+	Name           string            `json:"name"`
+	Title          string            `json:"title"`
+	Tooltip        string            `json:"tooltip"`
+	ItemType       string            `json:"itemType"`
+	CollectionType string            `json:"collectionType"`
+	String         *string           `json:"string,omitempty"`
+	Map            map[string]string `json:"map,omitempty"`
+}
+
+// Announce lists the parameters with the values loki.yaml gives them (nil
+// doc: no values).
+func Announce(doc *config.Document) []Announcement {
+	values := map[string]any{}
+	if doc != nil {
+		s := doc.Stack.Spec
+		values = map[string]any{
+			"host": s.Host, "retention": s.Loki.Retention, "storage-size": s.Storage.Size,
+			"storage-class": s.Storage.StorageClassName, "loki-image": s.Loki.Image,
+			"cluster-issuer": s.TLS.ClusterIssuer, "bcrypt-cost": fmt.Sprint(s.Auth.BcryptCost),
+			"collector-enabled":          fmt.Sprint(s.Collector.Enabled),
+			"service-monitor-enabled":    fmt.Sprint(s.Monitoring.ServiceMonitor.Enabled),
+			"grafana-datasource-enabled": fmt.Sprint(s.Monitoring.GrafanaDatasource.Enabled),
+			"common-labels":              s.CommonLabels, "common-annotations": s.CommonAnnotations,
+		}
+	}
+	out := make([]Announcement, 0, len(Params))
+	for _, p := range Params {
+		a := Announcement{Name: p.Name, Title: p.Title, Tooltip: p.Tooltip, ItemType: "string", CollectionType: "string"}
+		if p.Map {
+			a.CollectionType = "map"
+			if m, _ := values[p.Name].(map[string]string); m != nil {
+				a.Map = m
+			}
+		} else if v, ok := values[p.Name].(string); ok {
+			a.String = &v
+		}
+		out = append(out, a)
+	}
+	return out
+}

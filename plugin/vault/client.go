@@ -1,0 +1,242 @@
+package vault
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// Ref is one key of one KV secret, as written in loki.yaml.
+type Ref struct {
+	Path      string // mount + secret path, as for vault kv get
+	Key       string
+	Version   int // KV v2 version; 0 = latest
+	KVVersion int // 1 or 2; 0 = detect from the mount
+	Mount     string
+}
+
+// Client reads KV secrets. Each secret is fetched at most once per Client,
+// however many keys are taken from it; each mount is looked up once.
+type Client struct {
+	api      *vaultapi.Client
+	s        Settings
+	ownToken bool // obtained by logging in here: revoked by Close
+	secrets  map[string]map[string]any
+	mounts   map[string]mountInfo
+	// secrets seen in this run (token, login material, values): scrubbed
+	// from every message as a last line of defence.
+	redact []string
+}
+
+// ReadFile reads credential files (tokens, JWTs, secret IDs); tests pass
+// their own.
+type ReadFile func(name string) ([]byte, error)
+
+const (
+	maxAttempts  = 4
+	firstBackoff = 250 * time.Millisecond
+)
+
+// Dial builds a client from the settings and logs in. ctx carries the run's
+// deadline.
+func Dial(ctx context.Context, s Settings, readFile ReadFile) (*Client, error) {
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
+	api, err := newAPIClient(s)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{api: api, s: s, secrets: map[string]map[string]any{}, mounts: map[string]mountInfo{}}
+	if err := c.login(ctx, readFile); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func newAPIClient(s Settings) (*vaultapi.Client, error) {
+	u, err := url.Parse(s.Address)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, configError(fmt.Sprintf("%s must be a URL such as https://vault.example.org:8200, not %q", EnvAddr, s.Address))
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	cfg := &vaultapi.Config{
+		Address:    s.Address,
+		HttpClient: &http.Client{Transport: transport, CheckRedirect: noRedirects},
+		// Retries are ours (retry below): only on connection errors, 5xx
+		// and 429, and within the run's one deadline.
+		MaxRetries: 0,
+		Timeout:    s.Timeout,
+	}
+	if err := cfg.ConfigureTLS(&vaultapi.TLSConfig{CACert: s.CACert, CAPath: s.CAPath, Insecure: s.SkipVerify}); err != nil {
+		return nil, configError(fmt.Sprintf("cannot load the CA certificates of %s/%s: %s", EnvCACert, EnvCAPath, caError(err)))
+	}
+	api, err := vaultapi.NewClient(cfg)
+	if err != nil {
+		return nil, configError("cannot configure the Vault client: " + err.Error())
+	}
+	// NewClient also reads VAULT_TOKEN and VAULT_NAMESPACE from the process
+	// environment; settle both from our settings instead.
+	api.ClearToken()
+	api.ClearNamespace()
+	if s.Namespace != "" {
+		api.SetNamespace(s.Namespace)
+	}
+	return api, nil
+}
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+func caError(err error) string {
+	if errors.Is(err, os.ErrNotExist) {
+		return "file not found"
+	}
+	return "not a PEM certificate bundle"
+}
+
+// Close revokes a token obtained by logging in, so it does not outlive the
+// run. A token given by the administrator (VAULT_TOKEN) is left alone. It
+// returns an error only for the caller to report as a warning.
+func (c *Client) Close() error {
+	if !c.ownToken {
+		return nil
+	}
+	// The run's deadline may be spent: revoking gets its own short one.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_, err := c.api.RawRequestWithContext(ctx, c.api.NewRequest(http.MethodPost, "/v1/auth/token/revoke-self"))
+	c.api.ClearToken()
+	if err != nil {
+		_, cause := describe(err, "3s")
+		return errors.New("could not revoke the login token (it expires at the end of its TTL): " + c.scrub(cause))
+	}
+	return nil
+}
+
+// do sends one request with bounded retries and returns its parsed JSON
+// body. A 404 is returned as (body, err) so that callers can read KV v2's
+// "deleted version" answer.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any) (map[string]any, error) {
+	var lastErr error
+	backoff := firstBackoff
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		req := c.api.NewRequest(method, "/v1/"+path)
+		req.Params = query
+		if body != nil {
+			if err := req.SetJSONBody(body); err != nil {
+				return nil, err
+			}
+		}
+		resp, err := c.api.RawRequestWithContext(ctx, req)
+		if err == nil || isStatus(err, 404) {
+			data, perr := parseBody(resp)
+			if perr != nil {
+				return nil, perr
+			}
+			return data, err
+		}
+		if resp != nil {
+			resp.Body.Close()
+		}
+		lastErr = err
+		if attempt == maxAttempts || !retryable(err) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+	return nil, lastErr
+}
+
+// errMalformed marks an answer that is not Vault's JSON.
+var errMalformed = errors.New("malformed response: not Vault's JSON")
+
+func parseBody(resp *vaultapi.Response) (map[string]any, error) {
+	if resp == nil {
+		return nil, nil
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		if errors.Is(err, io.EOF) { // no body, e.g. 204
+			return nil, nil
+		}
+		return nil, errMalformed
+	}
+	return out, nil
+}
+
+func isStatus(err error, code int) bool {
+	var re *vaultapi.ResponseError
+	return errors.As(err, &re) && re.StatusCode == code
+}
+
+// retryable: connection errors, 5xx except a sealed Vault or 501, and 429.
+func retryable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var re *vaultapi.ResponseError
+	if errors.As(err, &re) {
+		if re.StatusCode == 503 && strings.Contains(vaultMessage(re), "sealed") {
+			return false
+		}
+		return re.StatusCode == 429 || (re.StatusCode >= 500 && re.StatusCode != 501)
+	}
+	kind, cause := describe(err, "")
+	return kind == KindUnavailable && !strings.HasPrefix(cause, "TLS")
+}
+
+// fail builds an *Error about a ref's path, or about Vault itself.
+func (c *Client) fail(kind Kind, subject, msg string) error {
+	return &Error{Kind: kind, Msg: c.scrub(subject + ": " + msg)}
+}
+
+func (c *Client) failErr(subject string, err error) error {
+	if errors.Is(err, errMalformed) {
+		return c.fail(KindNotFound, subject, err.Error())
+	}
+	kind, cause := describe(err, c.s.Timeout.String())
+	return c.fail(kind, subject, cause)
+}
+
+func (c *Client) scrub(msg string) string {
+	for _, s := range c.redact {
+		if len(s) >= 4 {
+			msg = strings.ReplaceAll(msg, s, "[redacted]")
+		}
+	}
+	return msg
+}
+
+func (c *Client) addRedact(s string) {
+	if s != "" {
+		c.redact = append(c.redact, s)
+	}
+}
+
+func vaultSubject(s Settings) string { return "vault " + s.Address }
+
+func pathSubject(r Ref) string {
+	return fmt.Sprintf("vault secret %s (key %q)", r.Path, r.Key)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
