@@ -127,6 +127,12 @@ func Load(data []byte, opts Options) (*Document, error) {
 	case !utf8.Valid(data):
 		return nil, fileProblem(Pos{}, "file is not UTF-8 text")
 	}
+	if line, ok := binaryLine(data); ok {
+		return nil, fileProblem(Pos{Line: line}, "file holds binary data (a NUL or other control byte); loki.yaml is YAML text")
+	}
+	if isJSON(data) {
+		return nil, fileProblem(Pos{Line: 1, Column: 1}, "file is JSON; loki.yaml is YAML (block style, as in docs/loki-yaml.md), so that it can carry comments and stay readable in review")
+	}
 
 	root, err := parseOne(data)
 	if err != nil {
@@ -160,6 +166,33 @@ func Load(data []byte, opts Options) (*Document, error) {
 		return nil, err
 	}
 	return doc, nil
+}
+
+// binaryLine finds the first control byte other than tab, CR and LF.
+func binaryLine(data []byte) (int, bool) {
+	line := 1
+	for _, c := range data {
+		switch {
+		case c == '\n':
+			line++
+		case c < 0x20 && c != '\t' && c != '\r', c == 0x7f:
+			return line, true
+		}
+	}
+	return 0, false
+}
+
+// isJSON reports whether the document starts like a JSON object: the first
+// character that is not whitespace or part of a comment is "{".
+func isJSON(data []byte) bool {
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 || t[0] == '#' || bytes.Equal(t, []byte("---")) {
+			continue
+		}
+		return t[0] == '{'
+	}
+	return false
 }
 
 // syntaxError is a YAML syntax error with the position yaml.v3 gives (a line).
