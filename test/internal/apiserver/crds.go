@@ -1,0 +1,126 @@
+package apiserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/thedevops/loki-cmp/test/internal/manifest"
+)
+
+// CRDSource is a file of CustomResourceDefinitions inside a Go module, at
+// an exact version. The projects publish their CRDs in their own modules,
+// so the test loads the real, pinned definitions from the module cache
+// (the envtest pattern) and the repository holds no copy.
+type CRDSource struct {
+	Module, Version string
+	Files           []string // paths inside the module
+}
+
+// CRDSources are the CRDs of every custom resource loki-cmp emits or its
+// users deploy it with. Pinned; bump deliberately.
+var CRDSources = []CRDSource{
+	{"github.com/traefik/traefik/v3", "v3.5.3", []string{
+		// every traefik.io CRD, Middleware among them
+		"docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml",
+	}},
+	{"github.com/cert-manager/cert-manager", "v1.19.1", []string{
+		"deploy/crds/cert-manager.io_certificates.yaml",
+		"deploy/crds/cert-manager.io_clusterissuers.yaml",
+		"deploy/crds/cert-manager.io_issuers.yaml",
+	}},
+	{"github.com/prometheus-operator/prometheus-operator", "v0.85.0", []string{
+		"example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml",
+	}},
+	// Only this one file is needed from Argo CD, whose module requires a
+	// very large dependency tree: it is downloaded as a module zip, never
+	// added to go.mod.
+	{"github.com/argoproj/argo-cd/v2", "v2.14.21", []string{
+		"manifests/crds/application-crd.yaml",
+	}},
+}
+
+var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// InstallCRDs creates every CRD of sources for real and waits until each
+// is Established. It returns the names of the CRDs installed.
+func (s *Server) InstallCRDs(t testing.TB, sources []CRDSource) []string {
+	t.Helper()
+	ctx := context.Background()
+	var names []string
+	for _, src := range sources {
+		dir := ModuleDir(t, src.Module, src.Version)
+		for _, f := range src.Files {
+			crds, err := manifest.DecodeFile(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatalf("%s@%s %s: %v", src.Module, src.Version, f, err)
+			}
+			for _, crd := range crds {
+				if crd.GetKind() != "CustomResourceDefinition" {
+					t.Fatalf("%s@%s %s: unexpected %s %s", src.Module, src.Version, f, crd.GetKind(), crd.GetName())
+				}
+				if _, err := s.Dynamic.Resource(crdResource).Create(ctx, crd, metav1.CreateOptions{}); err != nil {
+					t.Fatalf("install CRD %s from %s@%s: %v", crd.GetName(), src.Module, src.Version, err)
+				}
+				names = append(names, crd.GetName())
+			}
+		}
+	}
+	for _, name := range names {
+		s.waitEstablished(t, name, 60*time.Second)
+	}
+	s.mapper.Reset()
+	return names
+}
+
+func (s *Server) waitEstablished(t testing.TB, name string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		crd, err := s.Dynamic.Resource(crdResource).Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("get CRD %s: %v", name, err)
+		}
+		conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+		for _, c := range conds {
+			if c, ok := c.(map[string]any); ok && c["type"] == "Established" && c["status"] == "True" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CRD %s not Established after %s; conditions: %v", name, timeout, conds)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ModuleDir returns the directory of module@version in the module cache,
+// downloading it through the module proxy (checksum-verified) if needed.
+func ModuleDir(t testing.TB, module, version string) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("go not on PATH, needed to fetch %s@%s: %v", module, version, err)
+	}
+	cmd := exec.Command(goBin, "mod", "download", "-json", module+"@"+version)
+	// Outside any module, so the test module's go.mod is neither read nor changed.
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GO111MODULE=on", "GOFLAGS=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, runErr := cmd.Output()
+	var info struct{ Dir, Error string }
+	if err := json.Unmarshal(out, &info); err != nil || runErr != nil || info.Error != "" || info.Dir == "" {
+		t.Fatalf("go mod download %s@%s: %v %s %s %s", module, version, runErr, info.Error, stderr.String(), out)
+	}
+	return info.Dir
+}

@@ -1,0 +1,115 @@
+// Package proc starts the real servers the tests run against (etcd,
+// kube-apiserver, Loki) and makes sure they stop: each runs in its own
+// process group, which is killed when the test ends, and receives SIGKILL
+// from the kernel if the test binary itself dies first (Pdeathsig), so a
+// crashed or timed-out test leaves no server behind.
+package proc
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Process is a started server.
+type Process struct {
+	Name string
+	Log  string // file holding its stdout and stderr
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Start runs cmd in its own process group with its output in a log file
+// under dir, and stops it when t ends: SIGTERM to the group, SIGKILL after
+// 10 s. If t failed, the end of the log is printed.
+func Start(t testing.TB, dir, name string, cmd *exec.Cmd) *Process {
+	t.Helper()
+	logName := filepath.Join(dir, name+".log")
+	log, err := os.Create(logName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &Process{Name: name, Log: logName, cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); log.Close(); close(p.done) }()
+	t.Cleanup(func() {
+		p.Stop()
+		if t.Failed() {
+			t.Logf("%s log (end):\n%s", name, p.Tail(4000))
+		}
+	})
+	return p
+}
+
+// Stop ends the process group: SIGTERM, then SIGKILL after 10 s. It is
+// safe to call more than once.
+func (p *Process) Stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+// Exited reports whether the process has ended, and how.
+func (p *Process) Exited() (bool, string) {
+	select {
+	case <-p.done:
+		return true, p.cmd.ProcessState.String()
+	default:
+		return false, ""
+	}
+}
+
+// Tail returns the last n bytes of the log.
+func (p *Process) Tail(n int) string {
+	b, err := os.ReadFile(p.Log)
+	if err != nil {
+		return err.Error()
+	}
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+// FreePorts returns n distinct TCP ports on 127.0.0.1 that were free a
+// moment ago. All listeners are held until every port is picked, so the n
+// ports differ.
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ports
+}
+
+// Addr is 127.0.0.1:port.
+func Addr(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+
+// URL is http://127.0.0.1:port.
+func URL(port int) string { return fmt.Sprintf("http://127.0.0.1:%d", port) }
