@@ -3,6 +3,7 @@
 #   make run        generate the seed example (dry run unless LOKI_ADMIN_PASSWORD is set)
 #   make test       every test, against the real programs (builds/installs them once, cached)
 #   make test-unit  go test ./... only (tests whose programs are missing are skipped)
+#   make test-e2e   the test module only (test/: kube-apiserver dry-run, Loki, upgrades)
 #   make bench      benchmarks
 #   make lint       gofmt, go vet
 GO      ?= go
@@ -11,11 +12,11 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/thedevops/loki-cmp/internal/cli.version=$(VERSION)
 SEED    := testdata/examples/seed/loki.yaml
 # Real programs the tests run against; hack/test-tools.sh provides them.
-TEST_TOOLS := htpasswd
+TEST_TOOLS := htpasswd kube-apiserver etcd loki
 
 export CGO_ENABLED := 0
 
-.PHONY: build run test test-unit tools bench lint clean
+.PHONY: build run test test-e2e test-unit tools bench lint clean
 
 build:
 	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/loki-cmp
@@ -33,6 +34,11 @@ tools:
 
 test: tools
 	LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
+	cd test && LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
+
+# The separate test module (test/go.mod): its client-go never enters the main go.mod.
+test-e2e: tools
+	cd test && LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
 
 test-unit:
 	$(GO) test ./...
