@@ -376,6 +376,9 @@ func (v *validator) image(path, ref string) {
 
 func (v *validator) labels(path string, m map[string]string, reserved []string) {
 	for _, k := range sortedKeys(m) {
+		if hasNonPrint(k) {
+			continue // reported by noControlChars
+		}
 		p := path + "[" + k + "]"
 		v.addAll(p, k, validation.IsQualifiedName(k))
 		v.addAll(p, m[k], validation.IsValidLabelValue(m[k]))
@@ -387,6 +390,9 @@ func (v *validator) labels(path string, m map[string]string, reserved []string) 
 
 func (v *validator) annotations(path string, m map[string]string) {
 	for _, k := range sortedKeys(m) {
+		if hasNonPrint(k) {
+			continue // reported by noControlChars
+		}
 		p := path + "[" + k + "]"
 		v.addAll(p, k, validation.IsQualifiedName(strings.ToLower(k)))
 		if contains(ManagedAnnotations, k) {
