@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -199,6 +200,21 @@ spec:
 		out, err = exec.Command(htpasswd, "-vb", pwfile, user, wrong).CombinedOutput()
 		if err == nil {
 			t.Errorf("%s: htpasswd accepted a wrong password: %s", user, out)
+		}
+	}
+}
+
+// TestSpecialFilesRefused: a FIFO would block the read for ever and a
+// device would never end; both are refused before opening.
+func TestSpecialFilesRefused(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "loki.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{fifo: "it is a named pipe, not a regular file", "/dev/zero": "it is a device, not a regular file"} {
+		stdout, stderr, code := run(t, testEnv, "validate", "-f", file)
+		if code != ExitInvalid || stdout != "" || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d, stderr %q", file, code, stderr)
 		}
 	}
 }

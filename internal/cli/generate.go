@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -89,7 +86,7 @@ func loadForArgoCD(s Streams, env plugin.LookupEnv, file string) (plugin.ArgoCD,
 	if err != nil {
 		return argo, nil, &inputError{err}
 	}
-	doc, err := load(s, file, config.Options{DefaultNamespace: argo.AppNamespace, Overrides: overrides})
+	doc, err := load(s, file, argo.AppName != "", config.Options{DefaultNamespace: argo.AppNamespace, Overrides: overrides})
 	if err != nil {
 		return argo, nil, err
 	}
@@ -121,8 +118,8 @@ func newValidate(s Streams, env plugin.LookupEnv) *cobra.Command {
 }
 
 // load reads and loads loki.yaml from a path or stdin.
-func load(s Streams, path string, opts config.Options) (*config.Document, error) {
-	data, name, err := readInput(s, path)
+func load(s Streams, path string, underArgoCD bool, opts config.Options) (*config.Document, error) {
+	data, name, err := readInput(s, path, underArgoCD)
 	if err != nil {
 		return nil, err
 	}
@@ -134,14 +131,15 @@ type parametersFlags struct{ file string }
 
 // newParameters prints the parameter announcement for Argo CD's UI (the
 // plugin's dynamic parameters command), with loki.yaml's current values.
-func newParameters(s Streams) *cobra.Command {
+func newParameters(s Streams, env plugin.LookupEnv) *cobra.Command {
 	f := &parametersFlags{}
 	cmd := &cobra.Command{
 		Use:   "parameters",
 		Short: "Print the Argo CD parameter announcement (JSON) with loki.yaml's values",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			doc, err := load(s, f.file, config.Options{})
+			_, underArgoCD := env("ARGOCD_APP_NAME")
+			doc, err := load(s, f.file, underArgoCD, config.Options{})
 			if err != nil {
 				return err
 			}
@@ -155,34 +153,4 @@ func newParameters(s Streams) *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&f.file, "file", "f", "loki.yaml", `loki.yaml to read ("-" for stdin)`)
 	return cmd
-}
-
-// readInput reads at most one byte more than config accepts, so an endless
-// or huge input cannot exhaust memory; config reports the size.
-func readInput(s Streams, path string) ([]byte, string, error) {
-	var r io.Reader
-	name := path
-	if path == "-" {
-		r, name = s.In, "<stdin>"
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, name, &inputError{fmt.Errorf("cannot read %s: %w (run in the directory that holds loki.yaml, or pass -f)", path, unwrapPathError(err))}
-		}
-		defer f.Close()
-		r = f
-	}
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, io.LimitReader(r, config.MaxInputBytes+1)); err != nil {
-		return nil, name, &inputError{fmt.Errorf("cannot read %s: %w", name, unwrapPathError(err))}
-	}
-	return buf.Bytes(), name, nil
-}
-
-// unwrapPathError drops the path that *os.PathError repeats.
-func unwrapPathError(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
 }
