@@ -55,7 +55,14 @@ var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Ver
 // is Established. It returns the names of the CRDs installed.
 func (s *Server) InstallCRDs(t testing.TB, sources []CRDSource) []string {
 	t.Helper()
-	ctx := context.Background()
+	// Warnings about third-party CRDs are not loki-cmp's to fix: log them.
+	var warnings Warnings
+	ctx := WithWarnings(context.Background(), &warnings)
+	defer func() {
+		for _, w := range warnings.List() {
+			t.Logf("warning while installing CRDs: %s", w)
+		}
+	}()
 	var names []string
 	for _, src := range sources {
 		dir := ModuleDir(t, src.Module, src.Version)
@@ -76,17 +83,17 @@ func (s *Server) InstallCRDs(t testing.TB, sources []CRDSource) []string {
 		}
 	}
 	for _, name := range names {
-		s.waitEstablished(t, name, 60*time.Second)
+		s.waitEstablished(ctx, t, name, 60*time.Second)
 	}
 	s.mapper.Reset()
 	return names
 }
 
-func (s *Server) waitEstablished(t testing.TB, name string, timeout time.Duration) {
+func (s *Server) waitEstablished(ctx context.Context, t testing.TB, name string, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		crd, err := s.Dynamic.Resource(crdResource).Get(context.Background(), name, metav1.GetOptions{})
+		crd, err := s.Dynamic.Resource(crdResource).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			t.Fatalf("get CRD %s: %v", name, err)
 		}
