@@ -80,8 +80,13 @@ func newAPIClient(s Settings) (*vaultapi.Client, error) {
 		MaxRetries: 0,
 		Timeout:    s.Timeout,
 	}
+	for _, f := range []struct{ env, path string }{{EnvCACert, s.CACert}, {EnvCAPath, s.CAPath}} {
+		if _, err := os.Stat(f.path); f.path != "" && err != nil {
+			return nil, configError(fmt.Sprintf("%s %s: %s", f.env, f.path, fileCause(err)))
+		}
+	}
 	if err := cfg.ConfigureTLS(&vaultapi.TLSConfig{CACert: s.CACert, CAPath: s.CAPath, Insecure: s.SkipVerify}); err != nil {
-		return nil, configError(fmt.Sprintf("cannot load the CA certificates of %s/%s: %s", EnvCACert, EnvCAPath, caError(err)))
+		return nil, configError(fmt.Sprintf("cannot load the CA certificates of %s/%s: not a PEM certificate bundle", EnvCACert, EnvCAPath))
 	}
 	api, err := vaultapi.NewClient(cfg)
 	if err != nil {
@@ -98,13 +103,6 @@ func newAPIClient(s Settings) (*vaultapi.Client, error) {
 }
 
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-func caError(err error) string {
-	if errors.Is(err, os.ErrNotExist) {
-		return "file not found"
-	}
-	return "not a PEM certificate bundle"
-}
 
 // Close revokes a token obtained by logging in, so it does not outlive the
 // run. A token given by the administrator (VAULT_TOKEN) is left alone. It

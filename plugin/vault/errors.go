@@ -54,7 +54,7 @@ func describe(err error, timeout string) (Kind, string) {
 		return describeResponse(re)
 	}
 	var (
-		unknownCA *x509.UnknownAuthorityError
+		unknownCA x509.UnknownAuthorityError
 		hostname  x509.HostnameError
 		invalid   x509.CertificateInvalidError
 		verify    *tls.CertificateVerificationError
@@ -69,7 +69,7 @@ func describe(err error, timeout string) (Kind, string) {
 		return KindUnavailable, "TLS: the server's certificate is not valid for this host name (check " + EnvAddr + ")"
 	case errors.As(err, &invalid), errors.As(err, &verify):
 		return KindUnavailable, "TLS: the server's certificate is not valid (expired or not yet valid?)"
-	case errors.As(err, &header):
+	case errors.As(err, &header), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return KindUnavailable, "TLS: the server does not speak TLS (use http:// in " + EnvAddr + "?)"
 	case errors.As(err, &dns):
 		return KindUnavailable, "unreachable: the host name does not resolve"
@@ -111,13 +111,31 @@ func describeResponse(re *vaultapi.ResponseError) (Kind, string) {
 	return KindNotFound, fmt.Sprintf("Vault refused the request (HTTP %d%s)", re.StatusCode, withCause(cause, ""))
 }
 
-// vaultMessage returns Vault's error strings, or "" when the body was not
-// Vault's JSON (a proxy's page, say), which is never echoed.
+// vaultMessage returns Vault's error strings on one line, or "" when the
+// body was not Vault's JSON (a proxy's page, say), which is never echoed.
 func vaultMessage(re *vaultapi.ResponseError) string {
 	if re.RawError {
 		return ""
 	}
-	return strings.Join(re.Errors, "; ")
+	var parts []string
+	for _, e := range re.Errors {
+		parts = append(parts, flattenMultiError(e)...)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// flattenMultiError turns Vault's "1 error occurred:\n\t* permission
+// denied\n\n" into its items.
+func flattenMultiError(e string) []string {
+	var out []string
+	for _, line := range strings.Split(e, "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "* "))
+		if line == "" || strings.HasSuffix(line, "error occurred:") || strings.HasSuffix(line, "errors occurred:") {
+			continue
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 func withCause(cause, obvious string) string {

@@ -118,6 +118,12 @@ func (c *Client) secret(ctx context.Context, ref Ref, m mountInfo) (map[string]a
 	}
 	body, err := c.do(ctx, http.MethodGet, apiPath, query, nil)
 	if err != nil && !isStatus(err, 404) {
+		if isStatus(err, 403) && ref.KVVersion != 0 {
+			// A wrong explicit kvVersion reads a path the policy does not
+			// cover: say so, since the 403 alone would mislead.
+			kind, cause := describe(err, c.s.Timeout.String())
+			return nil, c.fail(kind, subject, fmt.Sprintf("%s (kvVersion: %d reads %s; if that is not how %s is mounted, fix kvVersion or leave it out)", cause, ref.KVVersion, apiPath, m.path))
+		}
 		return nil, c.failErr(subject, err)
 	}
 	data, _ := body["data"].(map[string]any)
