@@ -12,7 +12,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/thedevops/loki-cmp/internal/cli.version=$(VERSION)
 SEED    := testdata/examples/seed/loki.yaml
 # Real programs the tests run against; hack/test-tools.sh provides them.
-TEST_TOOLS := htpasswd kube-apiserver etcd loki
+TEST_TOOLS := htpasswd kube-apiserver etcd loki vault
 
 export CGO_ENABLED := 0
 

@@ -1,0 +1,431 @@
+#!/usr/bin/env bash
+# Builds or installs the real servers and tools used by the integration tests,
+# each pinned version once, into a cache outside the clone, and reuses it.
+#
+#   hack/test-tools.sh [tool ...]   build/install the named tools (default: all)
+#   hack/test-tools.sh --print-bin  print the bin dir the tests put on PATH
+#   hack/test-tools.sh --list       print the tool names and pinned versions
+#
+# Tools: htpasswd etcd buildah openssl (Debian packages; alias "apt" for all four),
+#        kube-apiserver loki vault minio alloy (built from Go module source).
+#
+# Cache: ${LOKI_CMP_TOOLS_CACHE:-$HOME/.cache/loki-cmp-test}
+#   <name>-<version>/<name>   the built binary; the directory appears only
+#                             once the binary is complete and verified (rename)
+#   bin/<name>                stable symlink to the versioned binary (or the
+#                             system binary for the Debian packages)
+#   .logs/<name>-<version>.log  output of the last build of that tool
+#   .build-<name>/            scratch build dir, removed afterwards
+#
+# Environment: TEST_TOOLS_VERBOSE=1 streams build output to stderr instead of
+# only to the log file.
+#
+# Recipes: see shared/design/real-components.md. Cold builds on 2 cores take
+# roughly: kube-apiserver 5 min, loki 6 min, vault 10+ min, minio 7 min,
+# alloy 15 min (and ~6 GB RAM).
+set -Eeuo pipefail
+
+# ---- pins -------------------------------------------------------------------
+KUBE_VERSION=v1.34.4          # k8s.io/kubernetes
+KUBE_STAGING_VERSION=v0.34.4  # k8s.io/<staging> modules
+LOKI_VERSION=v3.7.8
+VAULT_VERSION=v1.21.4
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+ALLOY_VERSION=v1.11.0
+ALLOY_SYNTAX_VERSION=v0.1.1   # v0.1.0 lacks syntax/typecheck
+
+APT_TOOLS=(htpasswd etcd buildah openssl)
+GO_TOOLS=(kube-apiserver loki vault minio alloy)
+ALL_TOOLS=("${APT_TOOLS[@]}" "${GO_TOOLS[@]}")
+
+CACHE="${LOKI_CMP_TOOLS_CACHE:-$HOME/.cache/loki-cmp-test}"
+BIN="$CACHE/bin"
+VERBOSE="${TEST_TOOLS_VERBOSE:-0}"
+
+# Go environment: module proxy + normal module cache, local toolchain only,
+# no workspace, no VCS stamping (sources are copies of module zips).
+export GOTOOLCHAIN="${GOTOOLCHAIN_OVERRIDE:-local}"
+export GOWORK=off
+export GO111MODULE=on
+export GOFLAGS=-buildvcs=false
+
+# ---- messages and errors ----------------------------------------------------
+exec 3>&2   # original stderr, also reachable from redirected build subshells
+CUR_TOOL=-
+CUR_STEP=-
+CUR_WORK=
+IN_PARENT_WAIT=0
+IN_BUILD=0
+
+say() { printf 'test-tools: %s\n' "$*" >&3; }
+die() { printf 'test-tools: ERROR: %s: %s\n' "$CUR_TOOL" "$*" >&3; exit 1; }
+step() { # record (and log, inside a build) the current step
+  CUR_STEP="$*"
+  if [[ "$IN_BUILD" == 1 ]]; then printf '== %s: %s\n' "$CUR_TOOL" "$*"; fi
+}
+on_err() {
+  local rc=$? cmd=$BASH_COMMAND line=${BASH_LINENO[0]}
+  [[ "$IN_PARENT_WAIT" == 1 ]] && return 0
+  printf 'test-tools: ERROR: %s: step "%s" failed (exit %d, line %s): %s\n' \
+    "$CUR_TOOL" "$CUR_STEP" "$rc" "$line" "$cmd" >&3
+}
+on_exit() {
+  if [[ -n "$CUR_WORK" && -d "$CUR_WORK" ]]; then
+    chmod -R u+w "$CUR_WORK" 2>/dev/null || true
+    rm -rf "$CUR_WORK" || true
+  fi
+}
+trap on_err ERR
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+now_ms() { date +%s%3N; }
+elapsed() { # start_ms -> "12.3"
+  local d=$(( $(now_ms) - $1 ))
+  printf '%d.%d' $((d / 1000)) $(((d % 1000) / 100))
+}
+ready() { # name version start_ms cached|built
+  printf 'test-tools: %s %s ready (%ss, %s)\n' "$1" "$2" "$(elapsed "$3")" "$4"
+}
+
+link_bin() { # name target
+  mkdir -p "$BIN"
+  ln -sfn "$2" "$BIN/.$1.tmp.$$"
+  mv -Tf "$BIN/.$1.tmp.$$" "$BIN/$1"
+}
+
+# Lock per tool so that parallel invocations (e.g. several test packages)
+# build a tool once and wait for each other.
+lock_tool() { # name
+  mkdir -p "$CACHE"
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$CACHE/.lock-$1"
+    flock 9
+  fi
+}
+unlock_tool() { if command -v flock >/dev/null 2>&1; then exec 9>&-; fi; }
+
+# Directory of a module version in the module cache (downloads it if needed).
+mod_dir() { # module@version
+  local out dir
+  out=$(go mod download -json "$1") || { printf 'go mod download %s failed:\n%s\n' "$1" "$out" >&2; return 1; }
+  dir=$(printf '%s\n' "$out" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  [[ -n "$dir" && -d "$dir" ]] || { printf 'no Dir for %s in: %s\n' "$1" "$out" >&2; return 1; }
+  printf '%s\n' "$dir"
+}
+
+# Copy a module's source out of the read-only module cache into $2.
+copy_module() { # module@version destdir
+  local dir
+  dir=$(mod_dir "$1")
+  mkdir -p "$2"
+  cp -a "$dir/." "$2/"
+  chmod -R u+w "$2"
+}
+
+# In-place perl substitution that must match exactly once, or fail loudly.
+# PATTERN is a perl regex; REPLACEMENT is a perl expression (evaluated with
+# /ee, so write it as a quoted string that may use $1 and \n).
+patch_once() { # file pattern replacement description
+  local file=$1 what=$4 n
+  [[ -f "$file" ]] || die "patch '$what': file $file not found"
+  n=$(PAT="$2" REP="$3" perl -0777 -i -pe '
+        BEGIN { $n = 0 }
+        $n += s/$ENV{PAT}/$ENV{REP}/gee;
+        END { print STDERR "$n\n" }' "$file" 2>&1 >/dev/null) || die "patch '$what': perl failed: $n"
+  [[ "$n" == 1 ]] || die "patch '$what': expected 1 match in $file, got '$n' (source changed?)"
+  grep -n -F -e 'iStore.activateDeduplication(ctx, req)' -e 'ActivationFunc(ctx, nil, "")' \
+    -e 'restoredKeyName := keyName' "$file" || true
+}
+
+# ---- Debian packages ----------------------------------------------------------
+APT_UPDATED=0
+as_root() { if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+apt_fail() { # log
+  local rc=$?
+  say "$CUR_TOOL: step \"$CUR_STEP\" failed (exit $rc); last lines of $1:"
+  tail -n 30 "$1" >&3 || true
+  exit 1
+}
+apt_install() { # package log
+  if [[ "$APT_UPDATED" == 0 ]]; then
+    step "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >>"$2" 2>&1 || apt_fail "$2"
+    APT_UPDATED=1
+  fi
+  step "apt-get install $1"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Use-Pty=0 "$1" \
+    >>"$2" 2>&1 || apt_fail "$2"
+}
+
+ensure_apt() { # name command package verify-cmd...
+  local name=$1 cmd=$2 pkg=$3; shift 3
+  local t0 path ver how=cached out
+  t0=$(now_ms)
+  CUR_TOOL=$name
+  if ! command -v "$cmd" >/dev/null 2>&1; then
+    lock_tool "$name"
+    if ! command -v "$cmd" >/dev/null 2>&1; then
+      mkdir -p "$CACHE/.logs"
+      say "$name: installing Debian package $pkg (log: $CACHE/.logs/apt-$pkg.log)"
+      apt_install "$pkg" "$CACHE/.logs/apt-$pkg.log"
+      how=built
+    fi
+    unlock_tool
+  fi
+  step "locate $cmd"
+  path=$(command -v "$cmd") || die "$cmd not found after installing $pkg"
+  step "verify: $*"
+  out=$("$@" 2>&1) || die "verify '$*' failed: $out"
+  ver=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || echo system)
+  link_bin "$name" "$path"
+  ready "$name" "$ver" "$t0" "$how"
+}
+
+tool_htpasswd() { ensure_apt htpasswd htpasswd apache2-utils htpasswd -nbB u p; }
+tool_etcd()     { ensure_apt etcd etcd etcd-server etcd --version; }
+tool_buildah()  { ensure_apt buildah buildah buildah buildah --version; }
+tool_openssl()  { ensure_apt openssl openssl openssl openssl version; }
+
+# ---- Go-built tools ---------------------------------------------------------
+# ensure_go name version builder 'verify args' [version-substring]
+# builder is called in a subshell as: builder WORKDIR OUTFILE, cwd = WORKDIR.
+ensure_go() {
+  local name=$1 version=$2 builder=$3 vargs=$4 want=${5-}
+  local dest="$CACHE/$name-$version" t0 how=cached
+  t0=$(now_ms)
+  CUR_TOOL=$name
+  CUR_STEP="check cache"
+  if ! verify_go "$dest/$name" "$vargs" "$want" quiet; then
+    lock_tool "$name"
+    if ! verify_go "$dest/$name" "$vargs" "$want" quiet; then
+      build_go "$name" "$version" "$builder" "$vargs" "$want"
+      how=built
+    fi
+    unlock_tool
+  fi
+  link_bin "$name" "../$name-$version/$name"
+  ready "$name" "$version" "$t0" "$how"
+}
+
+verify_go() { # binary 'args' want [quiet]
+  local bin=$1 want=$3 quiet=${4-} out
+  local -a args
+  read -r -a args <<<"$2"
+  [[ -x "$bin" ]] || return 1
+  if ! out=$("$bin" "${args[@]}" 2>&1); then
+    [[ -n "$quiet" ]] && { say "$CUR_TOOL: cached $bin does not run, rebuilding"; return 1; }
+    printf '%s\n' "$out" | tail -n 20 >&3
+    return 1
+  fi
+  [[ -n "$out" ]] || return 1
+  if [[ -n "$want" && "$out" != *"$want"* ]]; then
+    say "$CUR_TOOL: warning: '$bin ${args[*]}' does not mention $want: $(head -n1 <<<"$out")"
+  fi
+  [[ -n "$quiet" ]] || printf '%s\n' "$out" | head -n 3
+  return 0
+}
+
+build_go() { # name version builder vargs want
+  local name=$1 version=$2 builder=$3 vargs=$4 want=$5
+  local dest="$CACHE/$name-$version" work="$CACHE/.build-$name"
+  local logdir="$CACHE/.logs" log rc
+  mkdir -p "$logdir"
+  log="$logdir/$name-$version.log"
+  rm -rf "$work"
+  mkdir -p "$work/out"
+  CUR_WORK=$work
+  say "$name: building $version (log: $log)"
+  IN_PARENT_WAIT=1
+  set +e
+  if [[ "$VERBOSE" == 1 ]]; then
+    ( IN_PARENT_WAIT=0; IN_BUILD=1; set -Eeuo pipefail; cd "$work"; "$builder" "$work" "$work/out/$name" ) 2>&1 | tee "$log" >&3
+    rc=${PIPESTATUS[0]}
+  else
+    ( IN_PARENT_WAIT=0; IN_BUILD=1; set -Eeuo pipefail; cd "$work"; "$builder" "$work" "$work/out/$name" ) >"$log" 2>&1
+    rc=$?
+  fi
+  set -e
+  IN_PARENT_WAIT=0
+  if [[ $rc -ne 0 ]]; then
+    say "$name: build failed (exit $rc); last lines of $log:"
+    tail -n 30 "$log" >&3 || true
+    exit 1
+  fi
+  CUR_STEP="verify built binary ($vargs)"
+  [[ -x "$work/out/$name" ]] || die "build produced no $work/out/$name"
+  verify_go "$work/out/$name" "$vargs" "$want" >>"$log" || die "built binary failed to run: $name $vargs"
+  CUR_STEP="install into $dest"
+  if [[ -e "$dest" ]]; then
+    local old="$CACHE/.old-$name-$$"
+    mv -T "$dest" "$old"
+    rm -rf "$old"
+  fi
+  mv -T "$work/out" "$dest"
+  rm -rf "$work"
+  CUR_WORK=
+}
+
+# -- kube-apiserver: k8s.io/kubernetes through a wrapper module ---------------
+build_kube_apiserver() { # work out
+  local work=$1 out=$2 kdir gover staging m cb=k8s.io/component-base/version
+  step "download k8s.io/kubernetes@$KUBE_VERSION"
+  kdir=$(mod_dir "k8s.io/kubernetes@$KUBE_VERSION")
+  step "generate wrapper module"
+  gover=$(awk '$1 == "go" { print $2; exit }' "$kdir/go.mod")
+  staging=$(sed -n 's#^[[:space:]]*\(k8s\.io/[A-Za-z0-9._-]*\)[[:space:]]*=>[[:space:]]*\./staging/src/.*#\1#p' "$kdir/go.mod" \
+            | grep -v -x -e k8s.io/sample-cli-plugin -e k8s.io/sample-controller)
+  [[ -n "$staging" && -n "$gover" ]] || die "could not read staging modules / go version from $kdir/go.mod"
+  mkdir -p "$work/wrapper"
+  {
+    echo "module loki-cmp.test/kube-apiserver-wrapper"
+    echo
+    echo "go $gover"
+    echo
+    grep '^godebug ' "$kdir/go.mod" || true
+    echo
+    echo "require k8s.io/kubernetes $KUBE_VERSION"
+    echo
+    echo "replace ("
+    for m in $staging; do echo "	$m => $m $KUBE_STAGING_VERSION"; done
+    echo ")"
+  } >"$work/wrapper/go.mod"
+  cat "$work/wrapper/go.mod"
+  cd "$work/wrapper"
+  step "go build k8s.io/kubernetes/cmd/kube-apiserver"
+  local minor=${KUBE_VERSION#v*.}; minor=${minor%%.*}
+  local major=${KUBE_VERSION#v}; major=${major%%.*}
+  go build -mod=mod -trimpath \
+    -ldflags="-s -w -X $cb.gitVersion=$KUBE_VERSION -X $cb.gitMajor=$major -X $cb.gitMinor=$minor -X $cb.gitTreeState=clean" \
+    -o "$out" k8s.io/kubernetes/cmd/kube-apiserver
+}
+
+# -- loki: module source of github.com/grafana/loki/v3 --------------------------
+build_loki() { # work out
+  local work=$1 out=$2 b=github.com/grafana/loki/v3/pkg/util/build
+  step "copy github.com/grafana/loki/v3@$LOKI_VERSION"
+  copy_module "github.com/grafana/loki/v3@$LOKI_VERSION" "$work/src"
+  cd "$work/src"
+  step "go mod edit -dropreplace=github.com/grafana/loki/pkg/push"
+  go mod edit -dropreplace=github.com/grafana/loki/pkg/push
+  step "go build ./cmd/loki"
+  go build -mod=mod -trimpath \
+    -ldflags="-s -w -X $b.Version=${LOKI_VERSION#v} -X $b.Branch=HEAD" \
+    -o "$out" ./cmd/loki
+}
+
+# -- vault: module source + three call-site adjustments to the published sdk --
+build_vault() { # work out
+  local work=$1 out=$2 m
+  local -a mods=(
+    github.com/hashicorp/vault/api
+    github.com/hashicorp/vault/api/auth/approle
+    github.com/hashicorp/vault/api/auth/kubernetes
+    github.com/hashicorp/vault/api/auth/userpass
+    github.com/hashicorp/vault/sdk
+  )
+  step "copy github.com/hashicorp/vault@$VAULT_VERSION"
+  copy_module "github.com/hashicorp/vault@$VAULT_VERSION" "$work/src"
+  cd "$work/src"
+  step "go mod edit -dropreplace (api, api/auth/*, sdk)"
+  for m in "${mods[@]}"; do go mod edit -dropreplace="$m"; done
+  if grep -q '=>[[:space:]]*\./' go.mod; then die "go.mod still has local replaces: $(grep '=>[[:space:]]*\./' go.mod)"; fi
+  step "go mod download (api, api/auth/*, sdk)"
+  go mod download "${mods[@]}"
+
+  step "patch vault/identity_store.go (ActivationFunc takes an extra string)"
+  patch_once vault/identity_store.go \
+    '(ActivationFunc:\s*)iStore\.activateDeduplication,' \
+    '"${1}func(ctx context.Context, req *logical.Request, _ string) error { return iStore.activateDeduplication(ctx, req) },"' \
+    'identity_store ActivationFunc'
+  step "patch vault/logical_system_activation_flags.go (ActivationFunc(ctx, nil, \"\"))"
+  patch_once vault/logical_system_activation_flags.go \
+    '\.ActivationFunc\(ctx, nil\)' \
+    '".ActivationFunc(ctx, nil, \"\")"' \
+    'logical_system_activation_flags ActivationFunc call'
+  step "patch builtin/logical/transit/path_restore.go (RestorePolicy returns only error)"
+  patch_once builtin/logical/transit/path_restore.go \
+    'restoredKeyName, err := (b\.lm\.RestorePolicy\(ctx, req\.Storage, keyName, backupB64, force\))' \
+    '"restoredKeyName := keyName\n\terr := $1"' \
+    'transit RestorePolicy'
+
+  step "go build ."
+  go build -mod=mod -trimpath -ldflags="-s -w" -o "$out" .
+}
+
+# -- minio: plain go install at a pinned pseudo-version ------------------------
+build_minio() { # work out
+  local work=$1 out=$2
+  step "go install github.com/minio/minio@$MINIO_VERSION"
+  mkdir -p "$work/gobin"
+  GOBIN="$work/gobin" go install -trimpath -ldflags="-s -w" "github.com/minio/minio@$MINIO_VERSION"
+  mv "$work/gobin/minio" "$out"
+}
+
+# -- alloy: module source, published syntax module -----------------------------
+build_alloy() { # work out
+  local work=$1 out=$2
+  step "copy github.com/grafana/alloy@$ALLOY_VERSION"
+  copy_module "github.com/grafana/alloy@$ALLOY_VERSION" "$work/src"
+  cd "$work/src"
+  step "go mod edit (syntax@$ALLOY_SYNTAX_VERSION)"
+  go mod edit -dropreplace=github.com/grafana/alloy/syntax
+  go mod edit -require="github.com/grafana/alloy/syntax@$ALLOY_SYNTAX_VERSION"
+  step "go build ."
+  go build -mod=mod -trimpath \
+    -ldflags="-s -w -X github.com/grafana/alloy/internal/build.Version=$ALLOY_VERSION" \
+    -o "$out" .
+}
+
+tool_kube-apiserver() { ensure_go kube-apiserver "$KUBE_VERSION" build_kube_apiserver "--version" "$KUBE_VERSION"; }
+tool_loki()  { ensure_go loki  "$LOKI_VERSION"  build_loki  "-version" "${LOKI_VERSION#v}"; }
+tool_vault() { ensure_go vault "$VAULT_VERSION" build_vault "version" "$VAULT_VERSION"; }
+tool_minio() { ensure_go minio "$MINIO_VERSION" build_minio "--version" ""; }
+tool_alloy() { ensure_go alloy "$ALLOY_VERSION" build_alloy "--version" "$ALLOY_VERSION"; }
+
+# ---- main ---------------------------------------------------------------------
+usage() {
+  cat >&2 <<EOF
+usage: $0 [tool ...]     build/install tools (default: all)
+       $0 --print-bin   print the bin directory ($BIN)
+       $0 --list        print tool names and pinned versions
+tools: ${ALL_TOOLS[*]}  (aliases: apt, apache2-utils, etcd-server)
+EOF
+}
+
+main() {
+  local -a want=()
+  local a t
+  for a in "$@"; do
+    case "$a" in
+      --print-bin) printf '%s\n' "$BIN"; return 0 ;;
+      --list)
+        printf '%s\n' "htpasswd apt:apache2-utils" "etcd apt:etcd-server" "buildah apt:buildah" \
+          "openssl apt:openssl" "kube-apiserver $KUBE_VERSION" "loki $LOKI_VERSION" \
+          "vault $VAULT_VERSION" "minio $MINIO_VERSION" "alloy $ALLOY_VERSION"
+        return 0 ;;
+      -h|--help) usage; return 0 ;;
+      all) want+=("${ALL_TOOLS[@]}") ;;
+      apt) want+=("${APT_TOOLS[@]}") ;;
+      apache2-utils) want+=(htpasswd) ;;
+      etcd-server) want+=(etcd) ;;
+      htpasswd|etcd|buildah|openssl|kube-apiserver|loki|vault|minio|alloy) want+=("$a") ;;
+      *) usage; printf 'test-tools: ERROR: unknown tool %q\n' "$a" >&2; return 2 ;;
+    esac
+  done
+  [[ ${#want[@]} -gt 0 ]] || want=("${ALL_TOOLS[@]}")
+  if [[ " ${want[*]} " == *" kube-apiserver "* || " ${want[*]} " == *" loki "* || \
+        " ${want[*]} " == *" vault "* || " ${want[*]} " == *" minio "* || " ${want[*]} " == *" alloy "* ]]; then
+    command -v go >/dev/null 2>&1 || { printf 'test-tools: ERROR: go not found on PATH\n' >&2; return 1; }
+  fi
+  mkdir -p "$CACHE" "$BIN"
+  local done_list=" "
+  for t in "${want[@]}"; do
+    [[ "$done_list" == *" $t "* ]] && continue
+    done_list+="$t "
+    "tool_$t"
+  done
+}
+
+main "$@"
