@@ -29,6 +29,7 @@ func TestLoadMinimalAppliesDefaults(t *testing.T) {
 	want.Metadata.Namespace = "loki"
 	want.Spec.Host = "loki.example.org"
 	want.Spec.TLS.SecretName = "loki-tls"
+	want.Spec.Collector.Namespace = "loki-collector"
 	want.Spec.Auth.Users = []v1alpha1.User{{Name: "admin", Password: v1alpha1.SecretRef{FromEnv: "PW"}}}
 	if diff := cmp.Diff(want, doc.Stack); diff != "" {
 		t.Errorf("stack (-want +got):\n%s", diff)
@@ -77,6 +78,8 @@ spec:
     type: promtail
     image: registry.example.org/promtail:3.6.11
     resources: {requests: {cpu: 10m}}
+    namespace: logging
+  networkPolicy: {enabled: false, traefikNamespace: traefik, prometheusNamespace: prom}
   monitoring:
     serviceMonitor: {enabled: false, labels: {release: prom}, interval: 1m}
     grafanaDatasource: {enabled: false, namespace: grafana, name: Logs, isDefault: true}
@@ -109,7 +112,9 @@ spec:
 				Resources: v1alpha1.Resources{
 					Requests: v1alpha1.ResourceList{CPU: "10m", Memory: "64Mi"},
 					Limits:   v1alpha1.ResourceList{CPU: "500m", Memory: "256Mi"},
-				}},
+				},
+				Namespace: "logging"},
+			NetworkPolicy: v1alpha1.NetworkPolicy{Enabled: false, TraefikNamespace: "traefik", PrometheusNamespace: "prom"},
 			Monitoring: v1alpha1.Monitoring{
 				ServiceMonitor:    v1alpha1.ServiceMonitor{Enabled: false, Labels: map[string]string{"release": "prom"}, Interval: "1m"},
 				GrafanaDatasource: v1alpha1.GrafanaDatasource{Enabled: false, Namespace: "grafana", Name: "Logs", IsDefault: true},
@@ -236,6 +241,8 @@ func TestLoadErrors(t *testing.T) {
 			"loki.yaml:8:43: spec.monitoring.serviceMonitor.interval: must be a string, not an integer (put the value in quotes)"},
 		{"bad interval unit", minimal + "  monitoring: {serviceMonitor: {interval: 30 seconds}}\n",
 			`loki.yaml:8:43: spec.monitoring.serviceMonitor.interval: invalid value "30 seconds": must be a Prometheus duration such as 30s or 1m`},
+		{"collector namespace too long", "metadata: {namespace: " + strings.Repeat("n", 60) + "}\n" + minimal,
+			"loki.yaml:4:1: spec.collector.namespace: invalid value \"" + strings.Repeat("n", 60) + "-collector\": must be no more than 63 characters (set spec.collector.namespace when <namespace>-collector is too long)"},
 		{"long name", "metadata: {name: " + strings.Repeat("a", 41) + "}\n" + minimal,
 			"loki.yaml:3:18: metadata.name: must be at most 40 characters (derived names such as " + strings.Repeat("a", 41) + "-basic-auth must fit Kubernetes' limits)"},
 		{"name not DNS-1035", "metadata: {name: 1loki}\n" + minimal,

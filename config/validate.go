@@ -71,6 +71,10 @@ func (d *Document) validate() error {
 		v.addAll("spec.storage.storageClassName", c, validation.IsDNS1123Subdomain(c))
 	}
 	v.collector(&s.Spec.Collector)
+	if n := s.Spec.NetworkPolicy; n.Enabled {
+		v.required("spec.networkPolicy.traefikNamespace", n.TraefikNamespace, validation.IsDNS1123Label)
+		v.required("spec.networkPolicy.prometheusNamespace", n.PrometheusNamespace, validation.IsDNS1123Label)
+	}
 	v.monitoring(&s.Spec.Monitoring)
 	v.labels("spec.commonLabels", s.Spec.CommonLabels, ManagedLabels)
 	v.annotations("spec.commonAnnotations", s.Spec.CommonAnnotations)
@@ -259,6 +263,9 @@ func (v *validator) collector(c *v1alpha1.Collector) {
 		v.add("spec.collector.type", "must be %q", v1alpha1.CollectorPromtail)
 	}
 	v.image("spec.collector.image", c.Image)
+	if msgs := validation.IsDNS1123Label(c.Namespace); len(msgs) > 0 {
+		v.add("spec.collector.namespace", "invalid value %q: %s (set spec.collector.namespace when <namespace>-collector is too long)", c.Namespace, strings.Join(msgs, "; "))
+	}
 	v.resources("spec.collector.resources", c.Resources)
 }
 

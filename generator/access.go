@@ -14,19 +14,31 @@ import (
 // The public path: Namespace, basic-auth Secret and Middleware, Ingress, and
 // the certificate (Certificate or Ingress annotation, optional ClusterIssuer).
 
-// Pod Security Standards levels. Promtail reads the node's log files through
-// hostPath volumes as root, which only "privileged" allows (even "baseline"
-// forbids hostPath); without it the namespace is "restricted".
-func (g *gen) podSecurityLevel() string {
-	if g.s.Spec.Collector.Enabled {
-		return "privileged"
+// namespaces returns the stack's Namespace and, when the collector runs in
+// another one, the collector's. Each gets the strictest Pod Security
+// Standards level its pods pass: Promtail reads the nodes' log files
+// through hostPath volumes as root, which only "privileged" allows (even
+// "baseline" forbids hostPath); everything else passes "restricted". Giving
+// the collector its own namespace keeps that exception away from Loki.
+func (g *gen) namespaces() []Object {
+	c := g.s.Spec.Collector
+	collectorNS := c.Enabled && c.Namespace != g.ns
+	level := "restricted"
+	if c.Enabled && !collectorNS {
+		level = "privileged"
 	}
-	return "restricted"
+	objs := []Object{g.namespaceObject(g.ns, "", level)}
+	if collectorNS {
+		objs = append(objs, g.namespaceObject(c.Namespace, "promtail", "privileged"))
+	}
+	return objs
 }
 
-func (g *gen) namespace() Object {
-	m := g.meta(g.ns, "", "loki", "", waveNamespace)
-	level := g.podSecurityLevel()
+func (g *gen) namespaceObject(name, app, level string) Object {
+	if app == "" {
+		app = "loki"
+	}
+	m := g.meta(name, "", app, "", waveNamespace)
 	for _, mode := range []string{"enforce", "audit", "warn"} {
 		m.Labels["pod-security.kubernetes.io/"+mode] = level
 		m.Labels["pod-security.kubernetes.io/"+mode+"-version"] = "latest"

@@ -50,7 +50,7 @@ func Generate(in Input) ([]Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	objs := []Object{g.namespace(), secret, g.middleware()}
+	objs := append(g.namespaces(), secret, g.middleware())
 	objs = append(objs, g.loki()...)
 	objs = append(objs, g.ingress())
 	if s := g.s.Spec.TLS; s.Mode == v1alpha1.TLSModeCertificate {
@@ -67,6 +67,9 @@ func Generate(in Input) ([]Object, error) {
 	}
 	if g.s.Spec.Monitoring.GrafanaDatasource.Enabled {
 		objs = append(objs, g.grafanaDatasource())
+	}
+	if g.s.Spec.NetworkPolicy.Enabled {
+		objs = append(objs, g.networkPolicy())
 	}
 	Sort(objs)
 	return objs, nil
@@ -153,12 +156,18 @@ func (g *gen) meta(name, ns, app, component, wave string) metav1.ObjectMeta {
 	}
 	labels["app.kubernetes.io/part-of"] = g.partOf
 	labels["app.kubernetes.io/managed-by"] = "loki-cmp"
+	labels[StackLabel] = g.s.Metadata.Name
 	annotations := map[string]string{annotationSyncWave: wave}
 	for k, v := range g.s.Spec.CommonAnnotations {
 		annotations[k] = v
 	}
 	return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels, Annotations: annotations}
 }
+
+// StackLabel names the stack an object belongs to. Unlike
+// app.kubernetes.io/instance, which Argo CD's label tracking may rewrite on
+// live objects, it is loki-cmp's own, so the ServiceMonitor can select by it.
+const StackLabel = "lokicmp.thedevops.dev/stack"
 
 // selector is the immutable label set that ties a workload to its pods.
 // Never add to it: StatefulSet and DaemonSet selectors cannot change.

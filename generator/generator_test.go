@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/thedevops/loki-cmp/config"
 	"github.com/thedevops/loki-cmp/generator/crd"
@@ -59,9 +60,10 @@ func kinds(objs []Object) []string {
 func TestDefaultObjectsAndOrder(t *testing.T) {
 	got := kinds(generate(t, stack(t, "")))
 	want := []string{
-		"Namespace/loki",
+		"Namespace/loki", "Namespace/loki-collector",
 		"Secret/loki-basic-auth",
 		"Middleware/loki-basic-auth",
+		"NetworkPolicy/loki",
 		"ServiceAccount/loki", "ServiceAccount/loki-promtail",
 		"ConfigMap/loki-config", "ConfigMap/loki-promtail", "ConfigMap/loki-loki-grafana-datasource",
 		"ClusterRole/loki-loki-promtail", "ClusterRoleBinding/loki-loki-promtail",
@@ -78,7 +80,7 @@ func TestDefaultObjectsAndOrder(t *testing.T) {
 
 func TestEverythingOff(t *testing.T) {
 	got := kinds(generate(t, stack(t, "  tls: {mode: annotation}\n  collector: {enabled: false}\n"+
-		"  monitoring: {serviceMonitor: {enabled: false}, grafanaDatasource: {enabled: false}}\n")))
+		"  monitoring: {serviceMonitor: {enabled: false}, grafanaDatasource: {enabled: false}}\n  networkPolicy: {enabled: false}\n")))
 	want := []string{
 		"Namespace/loki", "Secret/loki-basic-auth", "Middleware/loki-basic-auth",
 		"ServiceAccount/loki", "ConfigMap/loki-config", "Service/loki", "Service/loki-headless",
@@ -213,15 +215,64 @@ func TestRetentionOffDisablesCompactorRetention(t *testing.T) {
 	}
 }
 
-func TestPodSecurityFollowsCollector(t *testing.T) {
-	level := func(extra string) string {
-		return find[*corev1.Namespace](generate(t, stack(t, extra)))[0].Labels["pod-security.kubernetes.io/enforce"]
+// TestPodSecurityScopesTheCollector: Promtail's hostPath exception lives in
+// its own namespace; the stack's namespace is restricted.
+func TestPodSecurityScopesTheCollector(t *testing.T) {
+	levels := func(extra string) map[string]string {
+		out := map[string]string{}
+		for _, ns := range find[*corev1.Namespace](generate(t, stack(t, extra))) {
+			out[ns.Name] = ns.Labels["pod-security.kubernetes.io/enforce"]
+			if ns.Labels["pod-security.kubernetes.io/warn"] != out[ns.Name] || ns.Labels["pod-security.kubernetes.io/audit"] != out[ns.Name] {
+				t.Errorf("namespace %s: enforce, warn and audit differ", ns.Name)
+			}
+		}
+		return out
 	}
-	if got := level(""); got != "privileged" {
-		t.Errorf("with Promtail: %q", got)
+	for _, tc := range []struct {
+		extra string
+		want  map[string]string
+	}{
+		{"", map[string]string{"loki": "restricted", "loki-collector": "privileged"}},
+		{"  collector: {namespace: logging}\n", map[string]string{"loki": "restricted", "logging": "privileged"}},
+		{"  collector: {enabled: false}\n", map[string]string{"loki": "restricted"}},
+		{"  collector: {namespace: loki}\n", map[string]string{"loki": "privileged"}},
+	} {
+		if diff := cmp.Diff(tc.want, levels(tc.extra)); diff != "" {
+			t.Errorf("%q: levels (-want +got):\n%s", tc.extra, diff)
+		}
 	}
-	if got := level("  collector: {enabled: false}\n"); got != "restricted" {
-		t.Errorf("without a collector: %q", got)
+	objs := generate(t, stack(t, ""))
+	if ds := find[*appsv1.DaemonSet](objs)[0]; ds.Namespace != "loki-collector" {
+		t.Errorf("Promtail in %q", ds.Namespace)
+	}
+	if crb := find[*rbacv1.ClusterRoleBinding](objs)[0]; crb.Subjects[0].Namespace != "loki-collector" {
+		t.Errorf("ClusterRoleBinding subject in %q", crb.Subjects[0].Namespace)
+	}
+}
+
+// TestNetworkPolicy: only Traefik, the collector, Grafana and Prometheus
+// reach Loki's HTTP port.
+func TestNetworkPolicy(t *testing.T) {
+	np := find[*networkingv1.NetworkPolicy](generate(t, stack(t, "  networkPolicy: {traefikNamespace: traefik, prometheusNamespace: prom}\n")))
+	if len(np) != 1 {
+		t.Fatalf("%d NetworkPolicies", len(np))
+	}
+	var from []string
+	for _, p := range np[0].Spec.Ingress[0].From {
+		from = append(from, p.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"])
+	}
+	if diff := cmp.Diff([]string{"loki-collector", "monitoring", "prom", "traefik"}, from); diff != "" {
+		t.Errorf("allowed namespaces (-want +got):\n%s", diff)
+	}
+	if p := np[0].Spec.Ingress[0].Ports; len(p) != 1 || p[0].Port.String() != "http-metrics" {
+		t.Errorf("ports: %+v", p)
+	}
+	sts := find[*appsv1.StatefulSet](generate(t, stack(t, "")))[0]
+	if diff := cmp.Diff(sts.Spec.Selector.MatchLabels, np[0].Spec.PodSelector.MatchLabels); diff != "" {
+		t.Errorf("the policy does not select Loki's pods: %s", diff)
+	}
+	if n := len(find[*networkingv1.NetworkPolicy](generate(t, stack(t, "  networkPolicy: {enabled: false}\n")))); n != 0 {
+		t.Errorf("%d NetworkPolicies when disabled", n)
 	}
 }
 
@@ -251,6 +302,10 @@ func TestObjectsStayInTheNamespace(t *testing.T) {
 		case kind == "ConfigMap" && o.GetLabels()["grafana_datasource"] == "1":
 			if o.GetNamespace() != "monitoring" {
 				t.Errorf("datasource in %q", o.GetNamespace())
+			}
+		case o.GetLabels()["app.kubernetes.io/name"] == "promtail":
+			if o.GetNamespace() != "obs-collector" {
+				t.Errorf("collector %s %s in namespace %q", kind, o.GetName(), o.GetNamespace())
 			}
 		case o.GetNamespace() != "obs":
 			t.Errorf("%s %s in namespace %q", kind, o.GetName(), o.GetNamespace())

@@ -1,8 +1,14 @@
 package generator
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/thedevops/loki-cmp/generator/crd"
 )
@@ -14,10 +20,12 @@ func (g *gen) serviceMonitor() Object {
 		m.Labels[k] = v
 	}
 	m.Annotations[annotationSyncOptions] = skipDryRunOnMissing
-	// Select by name and component, not by app.kubernetes.io/instance: Argo
-	// CD's label tracking rewrites that label on live objects.
+	// Select by loki-cmp's own stack label, not by
+	// app.kubernetes.io/instance: Argo CD's label tracking may rewrite that
+	// one on live objects.
 	sel := g.selector("loki", componentLoki)
 	delete(sel, "app.kubernetes.io/instance")
+	sel[StackLabel] = g.s.Metadata.Name
 	return &crd.ServiceMonitor{
 		TypeMeta:   typeMeta(crd.MonitoringAPIVersion, "ServiceMonitor"),
 		ObjectMeta: m,
@@ -45,7 +53,7 @@ func (g *gen) grafanaDatasource() Object {
 		Datasources: []grafanaDatasource{{
 			Name:      ds.Name,
 			Type:      "loki",
-			UID:       g.n.datasource[:min(len(g.n.datasource), 40)],
+			UID:       datasourceUID(g.ns, g.s.Metadata.Name),
 			Access:    "proxy",
 			URL:       g.lokiURL(),
 			IsDefault: ds.IsDefault,
@@ -57,6 +65,56 @@ func (g *gen) grafanaDatasource() Object {
 		ObjectMeta: m,
 		Data:       map[string]string{"loki-datasource.yaml": mustYAML(file)},
 	}
+}
+
+// datasourceUID is stable for a stack and unique across stacks, within
+// Grafana's 40-character limit: dashboards refer to datasources by uid.
+func datasourceUID(namespace, name string) string {
+	sum := sha256.Sum256([]byte(namespace + "/" + name))
+	return "loki-" + hex.EncodeToString(sum[:])[:16]
+}
+
+// networkPolicy lets only the pods that have business with Loki reach its
+// HTTP port: Traefik (the public path), the collector (pushes), Grafana
+// (queries) and Prometheus (metrics). gRPC (9095) is Loki's own.
+func (g *gen) networkPolicy() Object {
+	np := g.s.Spec.NetworkPolicy
+	from := map[string]bool{np.TraefikNamespace: true, np.PrometheusNamespace: true}
+	if c := g.s.Spec.Collector; c.Enabled {
+		from[c.Namespace] = true
+	}
+	if ds := g.s.Spec.Monitoring.GrafanaDatasource; ds.Enabled {
+		from[ds.Namespace] = true
+	}
+	var peers []networkingv1.NetworkPolicyPeer
+	for _, ns := range sortedKeys(from) {
+		peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{
+			MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns},
+		}})
+	}
+	port := intstr.FromString(lokiHTTPPortName)
+	tcp := corev1.ProtocolTCP
+	return &networkingv1.NetworkPolicy{
+		TypeMeta:   typeMeta("networking.k8s.io/v1", "NetworkPolicy"),
+		ObjectMeta: g.lokiMeta(g.n.loki),
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: g.selector("loki", componentLoki)},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{
+				From:  peers,
+				Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &port}},
+			}},
+		},
+	}
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // grafanaProvisioning is Grafana's datasource provisioning file.

@@ -96,8 +96,9 @@ func (g *gen) promtailConfigYAML() string {
 // promtail returns the collector's objects.
 func (g *gen) promtail() []Object {
 	cfg := g.promtailConfigYAML()
+	ns := g.s.Spec.Collector.Namespace
 	meta := func(name string) metav1.ObjectMeta {
-		return g.meta(name, g.ns, "promtail", componentPromtail, waveWorkload)
+		return g.meta(name, ns, "promtail", componentPromtail, waveWorkload)
 	}
 	clusterMeta := func() metav1.ObjectMeta {
 		return g.meta(g.n.promtailCluster, "", "promtail", componentPromtail, waveWorkload)
@@ -123,7 +124,7 @@ func (g *gen) promtail() []Object {
 			TypeMeta:   typeMeta("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
 			ObjectMeta: clusterMeta(),
 			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: g.n.promtailCluster},
-			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: g.n.promtail, Namespace: g.ns}},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: g.n.promtail, Namespace: ns}},
 		},
 		g.promtailDaemonSet(meta(g.n.promtail), cfg),
 	}

@@ -15,6 +15,10 @@ const (
 	DefaultPromtailImage    = "docker.io/grafana/promtail:3.6.11"
 	DefaultGrafanaNamespace = "monitoring"
 	DefaultDatasourceName   = "Loki"
+	DefaultTraefikNamespace = "kube-system"
+	DefaultPromNamespace    = "monitoring"
+	// CollectorNamespaceSuffix makes the collector's default namespace.
+	CollectorNamespaceSuffix = "-collector"
 )
 
 // Default returns a LokiStack holding every default. loki.yaml is decoded on
@@ -46,6 +50,11 @@ func Default() LokiStack {
 					Limits:   ResourceList{CPU: "500m", Memory: "256Mi"},
 				},
 			},
+			NetworkPolicy: NetworkPolicy{
+				Enabled:             true,
+				TraefikNamespace:    DefaultTraefikNamespace,
+				PrometheusNamespace: DefaultPromNamespace,
+			},
 			Monitoring: Monitoring{
 				ServiceMonitor: ServiceMonitor{Enabled: true},
 				GrafanaDatasource: GrafanaDatasource{
@@ -67,6 +76,9 @@ func (s *LokiStack) Complete(defaultNamespace string) {
 	}
 	if s.Metadata.Namespace == "" {
 		s.Metadata.Namespace = DefaultNamespace
+	}
+	if s.Spec.Collector.Namespace == "" {
+		s.Spec.Collector.Namespace = s.Metadata.Namespace + CollectorNamespaceSuffix
 	}
 	if s.Spec.TLS.SecretName == "" {
 		s.Spec.TLS.SecretName = s.Metadata.Name + "-tls"

@@ -37,6 +37,7 @@ type Spec struct {
 	Storage           Storage           `json:"storage" doc:"Persistent volume of Loki."`
 	Collector         Collector         `json:"collector" doc:"Log collector DaemonSet that ships every pod's logs to Loki."`
 	Monitoring        Monitoring        `json:"monitoring" doc:"Prometheus and Grafana integration."`
+	NetworkPolicy     NetworkPolicy     `json:"networkPolicy" doc:"A NetworkPolicy that lets only Traefik, the collector, Grafana and Prometheus reach Loki."`
 	CommonLabels      map[string]string `json:"commonLabels" doc:"Labels added to every object and pod (not to selectors or volumeClaimTemplates, which must never change)."`
 	CommonAnnotations map[string]string `json:"commonAnnotations" doc:"Annotations added to every object."`
 }
@@ -133,6 +134,14 @@ type Collector struct {
 	Type      string    `json:"type" doc:"Collector program: promtail."`
 	Image     string    `json:"image" doc:"Collector container image. Promtail's last images are 3.6.x."`
 	Resources Resources `json:"resources" doc:"CPU and memory of the collector container."`
+	Namespace string    `json:"namespace" doc:"Namespace of the collector. Empty: <namespace>-collector. Promtail reads the nodes' log files through hostPath volumes as root, which only the Pod Security level privileged allows; in its own namespace that exception does not weaken the stack's namespace, which stays restricted."`
+}
+
+// NetworkPolicy configures who may reach Loki.
+type NetworkPolicy struct {
+	Enabled             bool   `json:"enabled" doc:"Emit the NetworkPolicy. Needs a CNI that enforces NetworkPolicy (k3s's default flannel does, through its embedded network policy controller)."`
+	TraefikNamespace    string `json:"traefikNamespace" doc:"Namespace of Traefik, whose pods forward the public traffic (kube-system on k3s)."`
+	PrometheusNamespace string `json:"prometheusNamespace" doc:"Namespace of Prometheus, which scrapes /metrics."`
 }
 
 // Monitoring configures Prometheus and Grafana integration.

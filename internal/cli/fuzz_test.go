@@ -19,7 +19,8 @@ var clusterScoped = map[string]bool{"Namespace": true, "ClusterRole": true, "Clu
 // FuzzGenerate runs the whole generate pipeline (dry run: no credential) on
 // arbitrary input. Properties: no panic; either exit 0 with a YAML stream
 // that re-parses and whose objects all sit in the stack's namespace (or are
-// cluster-scoped, or the Grafana datasource in Grafana's namespace), or a
+// cluster-scoped, or the Grafana datasource in Grafana's namespace, or the
+// collector in its namespace), or a
 // non-zero exit with empty stdout and every stderr line in loki-cmp's voice.
 // Run longer with: go test ./internal/cli -run '^$' -fuzz FuzzGenerate -fuzztime 10m
 func FuzzGenerate(f *testing.F) {
@@ -49,6 +50,7 @@ func FuzzGenerate(f *testing.F) {
 			t.Fatalf("generate succeeded on input that does not load: %v", err)
 		}
 		ns, grafanaNS := doc.Stack.Metadata.Namespace, doc.Stack.Spec.Monitoring.GrafanaDatasource.Namespace
+		collectorNS := doc.Stack.Spec.Collector.Namespace
 		objs := strings.Split(out.String(), "\n---\n")
 		if len(objs) < 5 {
 			t.Fatalf("only %d objects", len(objs))
@@ -67,6 +69,7 @@ func FuzzGenerate(f *testing.F) {
 					t.Fatalf("cluster-scoped %s has namespace %q", m.Kind, m.Metadata.Namespace)
 				}
 			case m.Kind == "ConfigMap" && m.Metadata.Namespace == grafanaNS && strings.HasSuffix(m.Metadata.Name, "-grafana-datasource"):
+			case m.Metadata.Namespace == collectorNS && strings.HasSuffix(m.Metadata.Name, "-promtail"):
 			case m.Metadata.Namespace != ns:
 				t.Fatalf("%s %s in namespace %q, want %q", m.Kind, m.Metadata.Name, m.Metadata.Namespace, ns)
 			}

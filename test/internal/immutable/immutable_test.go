@@ -58,7 +58,7 @@ func TestDiffFindsEachKindOfChange(t *testing.T) {
 		}, []string{"StatefulSet.apps loki/loki spec.selector"}},
 		{"selector label added", func(t *testing.T, objs []*unstructured.Unstructured) {
 			set(t, object(t, objs, "DaemonSet", "loki-promtail"), "x", "spec", "selector", "matchLabels", "team")
-		}, []string{"DaemonSet.apps loki/loki-promtail spec.selector"}},
+		}, []string{"DaemonSet.apps loki-collector/loki-promtail spec.selector"}},
 		{"volume claim grown", func(t *testing.T, objs []*unstructured.Unstructured) {
 			sts := object(t, objs, "StatefulSet", "loki")
 			claims, _, _ := unstructured.NestedSlice(sts.Object, "spec", "volumeClaimTemplates")
@@ -73,7 +73,7 @@ func TestDiffFindsEachKindOfChange(t *testing.T) {
 		}, []string{"Service loki/loki-headless (object)"}},
 		{"moved to another namespace", func(t *testing.T, objs []*unstructured.Unstructured) {
 			object(t, objs, "ConfigMap", "loki-promtail").SetNamespace("logging")
-		}, []string{"ConfigMap loki/loki-promtail (object)"}},
+		}, []string{"ConfigMap loki-collector/loki-promtail (object)"}},
 		{"API group changed", func(t *testing.T, objs []*unstructured.Unstructured) {
 			object(t, objs, "Middleware", "loki-basic-auth").SetAPIVersion("traefik.containo.us/v1alpha1")
 		}, []string{"Middleware.traefik.io loki/loki-basic-auth (object)"}},
