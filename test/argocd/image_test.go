@@ -1,0 +1,190 @@
+package argocd
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/thedevops/loki-cmp/internal/testtools"
+)
+
+// buildah runs buildah with its own storage in a temp dir (vfs: no overlay
+// or fuse needed; tests never touch the machine's images), as root, the way
+// `make image` builds the image.
+type buildah struct {
+	t    *testing.T
+	bin  string
+	root string
+}
+
+func newBuildah(t *testing.T) *buildah {
+	bin := testtools.Find(t, "buildah")
+	if os.Geteuid() != 0 {
+		// vfs storage and chroot isolation need root (CI runs as root).
+		msg := "buildah tests run as root"
+		if testtools.Required() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	root, err := os.MkdirTemp("", "loki-cmp-buildah-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &buildah{t: t, bin: bin, root: root}
+	t.Cleanup(func() {
+		// Layers are files owned by root and others: remove as root.
+		b.run("rmi", "--all", "--force")
+		if err := os.RemoveAll(root); err != nil {
+			t.Errorf("removing buildah storage: %v", err)
+		}
+	})
+	return b
+}
+
+func (b *buildah) cmd(args ...string) *exec.Cmd {
+	all := append([]string{"--root", filepath.Join(b.root, "root"), "--runroot", filepath.Join(b.root, "run"), "--storage-driver", "vfs"}, args...)
+	c := exec.Command(b.bin, all...)
+	// Registries are not consulted: the image is FROM scratch.
+	c.Env = append(os.Environ(), "TMPDIR="+b.root, "BUILDAH_ISOLATION=chroot")
+	return c
+}
+
+// run runs buildah and returns stdout, stderr and the error.
+func (b *buildah) run(args ...string) (string, string, error) {
+	c := b.cmd(args...)
+	var o, e bytes.Buffer
+	c.Stdout, c.Stderr = &o, &e
+	err := c.Run()
+	return o.String(), e.String(), err
+}
+
+func (b *buildah) must(args ...string) string {
+	b.t.Helper()
+	o, e, err := b.run(args...)
+	if err != nil {
+		b.t.Fatalf("buildah %s: %v\n%s", strings.Join(args, " "), err, e)
+	}
+	return o
+}
+
+// TestImage builds the sidecar image from the repository's Dockerfile with
+// buildah, then runs loki-cmp inside it.
+func TestImage(t *testing.T) {
+	b := newBuildah(t)
+	root := repoRoot()
+
+	// The build context `make image` uses: the repository with bin/loki-cmp
+	// built (here the binary TestMain built from this checkout).
+	ctxDir := t.TempDir()
+	for _, f := range []string{"Dockerfile", ".dockerignore", "plugin.yaml"} {
+		copyFile(t, filepath.Join(root, f), filepath.Join(ctxDir, f), 0o644)
+	}
+	copyFile(t, lokiCmp, filepath.Join(ctxDir, "bin/loki-cmp"), 0o755)
+	// Things .dockerignore must keep out of the image.
+	writeFile(t, filepath.Join(ctxDir, "testdata/secret.env"), []byte("LOKI_ADMIN_PASSWORD="+plantedPassword+"\n"), 0o600)
+
+	const image = "localhost/loki-cmp:argocd-test"
+	b.must("bud", "--isolation", "chroot", "--layers=false", "-f", filepath.Join(ctxDir, "Dockerfile"), "-t", image, ctxDir)
+
+	user := strings.TrimSpace(b.must("inspect", "--type", "image", "--format", "{{.OCIv1.Config.User}}", image))
+	if user != "999:999" {
+		t.Errorf("image user %q, want 999:999 (Argo CD's uid; the pod requires runAsNonRoot)", user)
+	}
+	env := strings.TrimSpace(b.must("inspect", "--type", "image", "--format", "{{.OCIv1.Config.Env}}", image))
+	if !strings.Contains(env, "PATH=/usr/local/bin") {
+		t.Errorf("image env %s: the cmp-server finds loki-cmp through PATH", env)
+	}
+	size := strings.TrimSpace(b.must("images", "--format", "{{.Size}}", image))
+	t.Logf("image %s: user %s, size %s, env %s", image, user, size, env)
+
+	c := strings.TrimSpace(b.must("from", "--pull-never", image))
+	t.Cleanup(func() {
+		if _, e, err := b.run("rm", c); err != nil {
+			t.Errorf("buildah rm %s: %v: %s", c, err, e)
+		}
+	})
+
+	// Nothing but the binary and plugin.yaml (no shell, no secrets from the
+	// build context).
+	mnt := strings.TrimSpace(b.must("mount", c))
+	var files []string
+	err := filepath.WalkDir(mnt, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(mnt, path)
+			files = append(files, rel)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	if want := []string{"home/argocd/cmp-server/config/plugin.yaml", "usr/local/bin/loki-cmp"}; strings.Join(files, " ") != strings.Join(want, " ") {
+		t.Errorf("image files %v, want %v", files, want)
+	}
+	if got, want := mustRead(t, filepath.Join(mnt, "home/argocd/cmp-server/config/plugin.yaml")), mustRead(t, filepath.Join(root, "plugin.yaml")); got != want {
+		t.Error("the image's plugin.yaml is not the repository's")
+	}
+	b.must("umount", c)
+
+	run := func(extra []string, args ...string) (string, string, error) {
+		all := append([]string{"run", "--isolation", "chroot"}, extra...)
+		return b.run(append(append(all, c, "--"), args...)...)
+	}
+
+	out, e, err := run(nil, "loki-cmp", "version")
+	if err != nil || strings.TrimSpace(out) != "loki-cmp "+testVersion {
+		t.Errorf("loki-cmp version in the image: %q, %v: %s", out, err, e)
+	}
+	t.Logf("in the image: %s", strings.TrimSpace(out))
+	if _, _, err := run(nil, "/bin/sh", "-c", "true"); err == nil {
+		t.Error("the image has a shell")
+	}
+
+	// generate --dry-run of the seed, in the application's directory as the
+	// cmp-server runs it, gives exactly what it gives outside.
+	src := t.TempDir()
+	copyFile(t, filepath.Join(root, "testdata/examples/seed/loki.yaml"), filepath.Join(src, "loki.yaml"), 0o644)
+	if err := os.Chmod(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mount := []string{"--volume", src + ":/src:ro", "--workingdir", "/src"}
+	out, e, err = run(mount, "loki-cmp", "generate", "--dry-run")
+	if err != nil {
+		t.Fatalf("loki-cmp generate --dry-run in the image: %v: %s", err, e)
+	}
+	want, stderr, code := runLokiCmp(t, src, nil, "generate", "--dry-run")
+	if code != 0 {
+		t.Fatalf("loki-cmp generate --dry-run: %s", stderr)
+	}
+	if out != want {
+		t.Errorf("generate --dry-run in the image differs from outside (%d vs %d bytes)", len(out), len(want))
+	}
+	if n := strings.Count(out, "\nkind: "); n < 10 {
+		t.Errorf("generate --dry-run in the image printed %d objects", n)
+	}
+
+	// It runs as uid 999: a file only root may read is refused, a file only
+	// 999 may read is read.
+	f := filepath.Join(src, "loki.yaml")
+	if err := os.Chmod(f, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, e, err := run(mount, "loki-cmp", "validate"); err == nil || !strings.Contains(e, "permission denied") {
+		t.Errorf("a root-only loki.yaml was read in the image (%v: %s): the process runs as root", err, e)
+	}
+	if err := os.Chown(f, 999, 999); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(f, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if out, e, err := run(mount, "loki-cmp", "validate"); err != nil || !strings.Contains(out, "valid") {
+		t.Errorf("loki.yaml owned by 999 (mode 0400) not readable in the image: %v: %s", err, e)
+	}
+}
