@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-
-	"sigs.k8s.io/yaml"
 )
 
 // Output formats.
@@ -32,11 +30,7 @@ func Encode(objs []Object, format string) ([]byte, error) {
 			if i > 0 {
 				buf.WriteString("---\n")
 			}
-			b, err := yaml.Marshal(m)
-			if err != nil {
-				return nil, err
-			}
-			buf.Write(b)
+			writeYAML(&buf, m)
 		}
 		return buf.Bytes(), nil
 	case FormatJSON:
@@ -54,14 +48,8 @@ func Encode(objs []Object, format string) ([]byte, error) {
 // the typed Kubernetes structs always marshal (loki-cmp never sets one; Argo
 // CD would compare it against the live status) and an empty spec.
 func toMap(o Object) (map[string]any, error) {
-	b, err := json.Marshal(o)
+	m, err := jsonMap(o)
 	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
 		return nil, err
 	}
 	delete(m, "status")
@@ -76,6 +64,21 @@ func toMap(o Object) (map[string]any, error) {
 				}
 			}
 		}
+	}
+	return m, nil
+}
+
+// jsonMap is v's JSON form as a map, numbers kept as written.
+func jsonMap(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -1,7 +1,7 @@
 package generator
 
 import (
-	"sigs.k8s.io/yaml"
+	"bytes"
 )
 
 // lokiConfig is the subset of Loki's configuration file loki-cmp writes,
@@ -135,12 +135,15 @@ func isZeroDuration(d string) bool {
 	return true
 }
 
-// mustYAML marshals a config struct of this package. It cannot fail: the
-// structs hold only strings, numbers, bools, slices and maps.
+// mustYAML renders a config struct of this package as YAML, with the same
+// writer as the manifests. It cannot fail: the structs hold only strings,
+// numbers, bools, slices and maps.
 func mustYAML(v any) string {
-	b, err := yaml.Marshal(v)
+	m, err := jsonMap(v)
 	if err != nil {
 		panic("generator: " + err.Error())
 	}
-	return string(b)
+	var buf bytes.Buffer
+	writeYAML(&buf, m)
+	return buf.String()
 }

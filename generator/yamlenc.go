@@ -1,0 +1,192 @@
+package generator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// writeYAML appends the YAML form of a JSON-like value (map[string]any,
+// []any, string, json.Number, bool, nil) to buf: keys sorted, block style,
+// lists at their key's indentation (as kubectl writes them), multi-line
+// strings as literal blocks. Strings are plain only where YAML 1.1 and 1.2
+// parsers both read them back as the same string; otherwise they are
+// double-quoted with Go's escapes, which YAML accepts. This replaces
+// sigs.k8s.io/yaml's JSON → YAML round trip, which re-parses every object
+// and cost most of generate's time; TestYAMLRoundTrip and FuzzYAML check
+// that both YAML libraries read the output back unchanged.
+func writeYAML(buf *bytes.Buffer, v map[string]any) {
+	writeMap(buf, v, 0, false)
+}
+
+func writeMap(buf *bytes.Buffer, m map[string]any, indent int, inline bool) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		if !(inline && i == 0) {
+			pad(buf, indent)
+		}
+		if len(k) > maxImplicitKey {
+			// YAML limits implicit keys to 1024 characters: say "? key".
+			buf.WriteString("? ")
+			writeString(buf, k)
+			buf.WriteByte('\n')
+			pad(buf, indent)
+		} else {
+			writeString(buf, k)
+		}
+		buf.WriteByte(':')
+		writeChild(buf, m[k], indent, true)
+	}
+}
+
+func writeList(buf *bytes.Buffer, l []any, indent int) {
+	for _, item := range l {
+		pad(buf, indent)
+		buf.WriteByte('-')
+		writeChild(buf, item, indent, false)
+	}
+}
+
+// writeChild writes a value after "key:" or "-": scalars and empty
+// collections on the same line, others on the following lines.
+func writeChild(buf *bytes.Buffer, v any, indent int, afterKey bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		switch {
+		case len(x) == 0:
+			buf.WriteString(" {}\n")
+		case afterKey:
+			buf.WriteByte('\n')
+			writeMap(buf, x, indent+2, false)
+		default: // "- key: value" with the other keys under the first
+			buf.WriteByte(' ')
+			writeMap(buf, x, indent+2, true)
+		}
+	case []any:
+		switch {
+		case len(x) == 0:
+			buf.WriteString(" []\n")
+		case afterKey:
+			buf.WriteByte('\n')
+			writeList(buf, x, indent)
+		default:
+			buf.WriteByte('\n')
+			writeList(buf, x, indent+2)
+		}
+	case string:
+		if literalOK(x) {
+			writeLiteral(buf, x, indent+2)
+			return
+		}
+		buf.WriteByte(' ')
+		writeString(buf, x)
+		buf.WriteByte('\n')
+	default:
+		buf.WriteByte(' ')
+		writeScalar(buf, x)
+		buf.WriteByte('\n')
+	}
+}
+
+func writeScalar(buf *bytes.Buffer, v any) {
+	switch x := v.(type) {
+	case nil:
+		buf.WriteString("null")
+	case bool:
+		fmt.Fprint(buf, x)
+	case json.Number:
+		buf.WriteString(x.String())
+	default:
+		panic(fmt.Sprintf("generator: cannot write %T as YAML", v))
+	}
+}
+
+// plainSafe matches strings that YAML reads as strings when written plain:
+// a letter or one of _ / first, then no character with a meaning in plain
+// scalars, not ending in ":".
+var plainSafe = regexp.MustCompile(`^[A-Za-z_/][A-Za-z0-9_./@+=-]*(:[A-Za-z0-9_./@+=-]+)*$`)
+
+// plainUnit matches a number with a unit, such as 10Gi, 500m, 744h or
+// 1m30s: digits, then a letter that cannot continue a number in YAML 1.1
+// or 1.2 (not e for exponents, o or x for octal and hex, b for binary),
+// then letters and digits.
+var plainUnit = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?[ac-dfgh-npqr-wyzAC-DFGH-NPQR-WYZ][A-Za-z0-9]*$`)
+
+// specialWords are strings that YAML 1.1 (yes, on, ...) or 1.2 read as
+// booleans or null.
+var specialWords = map[string]bool{
+	"y": true, "n": true, "yes": true, "no": true, "on": true, "off": true,
+	"true": true, "false": true, "null": true,
+}
+
+// maxImplicitKey leaves room for quotes and escapes below YAML's 1024.
+const maxImplicitKey = 200
+
+func writeString(buf *bytes.Buffer, s string) {
+	if (plainSafe.MatchString(s) && !specialWords[strings.ToLower(s)]) || plainUnit.MatchString(s) {
+		buf.WriteString(s)
+		return
+	}
+	// Go's escapes (\n, \t, \a, \v, \xNN, \uNNNN, ...) are all YAML
+	// double-quote escapes, and strconv escapes every rune that is not
+	// printable, YAML's extra line breaks (U+0085, U+2028) included.
+	buf.WriteString(strconv.Quote(s))
+}
+
+// literalOK: multi-line text without control characters (but tab) and not
+// starting with a space, which a literal block would need an indentation
+// indicator for.
+func literalOK(s string) bool {
+	if !strings.Contains(s, "\n") || strings.HasPrefix(s, " ") || strings.HasPrefix(s, "\n") {
+		return false
+	}
+	for _, r := range s {
+		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || r == 0x85 || r == 0xfeff || r == 0x2028 || r == 0x2029 {
+			return false
+		}
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasSuffix(line, " ") || strings.HasSuffix(line, "\t") {
+			return false // trailing blanks: keep them visible in quotes
+		}
+	}
+	return true
+}
+
+// writeLiteral writes a literal block scalar: "|" keeps one final newline,
+// "|-" none, "|+" several.
+func writeLiteral(buf *bytes.Buffer, s string, indent int) {
+	body := strings.TrimRight(s, "\n")
+	switch trailing := len(s) - len(body); {
+	case trailing == 0:
+		buf.WriteString(" |-\n")
+	case trailing == 1:
+		buf.WriteString(" |\n")
+	default:
+		buf.WriteString(" |+\n")
+	}
+	for _, line := range strings.Split(s[:len(body)], "\n") {
+		if line != "" {
+			pad(buf, indent)
+			buf.WriteString(line)
+		}
+		buf.WriteByte('\n')
+	}
+	for i := 1; i < len(s)-len(body); i++ {
+		buf.WriteByte('\n')
+	}
+}
+
+func pad(buf *bytes.Buffer, n int) {
+	for i := 0; i < n; i++ {
+		buf.WriteByte(' ')
+	}
+}
