@@ -149,7 +149,15 @@ var hostile = func() []hostileCase {
 		{"acme javascript server", doc("  tls: {acme: {email: a@b.org, server: 'javascript:alert(1)'}}\n"), "https:// URL"},
 		{"acme email with header", doc("  tls: {acme: {email: \"a@b.org\\nBcc: x@y.org\"}}\n"), "control characters"},
 		{"acme email display name", doc("  tls: {acme: {email: 'Ops <a@b.org>'}}\n"), "plain e-mail address"},
-		{"collector type unknown", doc("  collector: {type: fluentd}\n"), `must be "promtail"`},
+		{"collector type unknown", doc("  collector: {type: fluentd}\n"), `must be "alloy" or "promtail"`},
+		{"mode unknown", doc("  mode: microservices\n"), `must be "single-binary" or "simple-scalable"`},
+		{"simple-scalable without confirm", doc("  mode: simple-scalable\n"), "required with mode simple-scalable"},
+		{"confirm with single-binary", doc("  simpleScalable: {confirm: new-install}\n"), "switching a simple-scalable stack back is a migration"},
+		{"object storage keys with single-binary", doc("  objectStorage: {accessKeyID: {fromEnv: K}}\n"), "is only used with mode simple-scalable"},
+		{"object storage key literal", doc("  mode: simple-scalable\n  objectStorage: {accessKeyID: AKIAEXAMPLE}\n"), "a literal password is not allowed"},
+		{"object storage endpoint with scheme", doc("  mode: simple-scalable\n  simpleScalable: {confirm: new-install}\n  objectStorage: {endpoint: 'http://minio:9000', accessKeyID: {fromEnv: K}, secretAccessKey: {fromEnv: S}}\n"), "without scheme or path"},
+		{"bucket name invalid", doc("  mode: simple-scalable\n  simpleScalable: {confirm: new-install}\n  objectStorage: {chunksBucket: Loki_Chunks, accessKeyID: {fromEnv: K}, secretAccessKey: {fromEnv: S}}\n"), "must be an S3 bucket name"},
+		{"zero writers", doc("  mode: simple-scalable\n  simpleScalable: {confirm: new-install, write: {replicas: 0}}\n  objectStorage: {accessKeyID: {fromEnv: K}, secretAccessKey: {fromEnv: S}}\n"), "must be between 1 and 100"},
 
 		// Labels and annotations: no smuggled selectors, waves or newlines.
 		{"label key invalid", doc("  commonLabels: {'a b': x}\n"), "name part must consist"},

@@ -30,6 +30,7 @@ func TestLoadMinimalAppliesDefaults(t *testing.T) {
 	want.Spec.Host = "loki.example.org"
 	want.Spec.TLS.SecretName = "loki-tls"
 	want.Spec.Collector.Namespace = "loki-collector"
+	want.Spec.Collector.Image = v1alpha1.DefaultAlloyImage
 	want.Spec.Auth.Users = []v1alpha1.User{{Name: "admin", Password: v1alpha1.SecretRef{FromEnv: "PW"}}}
 	if diff := cmp.Diff(want, doc.Stack); diff != "" {
 		t.Errorf("stack (-want +got):\n%s", diff)
@@ -123,6 +124,9 @@ spec:
 			CommonAnnotations: map[string]string{"owner": "platform@example.org"},
 		},
 	}
+	// Fields the file leaves out keep their defaults.
+	def := v1alpha1.Default()
+	want.Spec.Mode, want.Spec.SimpleScalable, want.Spec.ObjectStorage = def.Spec.Mode, def.Spec.SimpleScalable, def.Spec.ObjectStorage
 	if diff := cmp.Diff(want, doc.Stack); diff != "" {
 		t.Errorf("stack (-want +got):\n%s", diff)
 	}
@@ -236,7 +240,7 @@ func TestLoadErrors(t *testing.T) {
 		{"merge key", "base: &b {host: a.example.org}\nspec:\n  <<: *b\n",
 			"loki.yaml:3:1: base: unknown field \"base\""},
 		{"bad collector type", minimal + "  collector: {type: fluentbit}\n",
-			`loki.yaml:8:21: spec.collector.type: must be "promtail"`},
+			`loki.yaml:8:21: spec.collector.type: must be "alloy" or "promtail"`},
 		{"bad interval", minimal + "  monitoring: {serviceMonitor: {interval: 30}}\n",
 			"loki.yaml:8:43: spec.monitoring.serviceMonitor.interval: must be a string, not an integer (put the value in quotes)"},
 		{"bad interval unit", minimal + "  monitoring: {serviceMonitor: {interval: 30 seconds}}\n",

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"net"
 	"net/mail"
 	"net/url"
 	"reflect"
@@ -70,6 +71,7 @@ func (d *Document) validate() error {
 	if c := s.Spec.Storage.StorageClassName; c != "" {
 		v.addAll("spec.storage.storageClassName", c, validation.IsDNS1123Subdomain(c))
 	}
+	v.mode(&s.Spec)
 	v.collector(&s.Spec.Collector)
 	if n := s.Spec.NetworkPolicy; n.Enabled {
 		v.required("spec.networkPolicy.traefikNamespace", n.TraefikNamespace, validation.IsDNS1123Label)
@@ -190,13 +192,17 @@ var ReservedEnvPrefixes = []string{"LOKI_CMP_", "VAULT_"}
 // secretRef checks that exactly one source is set. The referenced value is
 // read later, by package plugin.
 func (v *validator) secretRef(path string, r v1alpha1.SecretRef) {
+	v.secretRefOf(path, "password", r, "{fromEnv: LOKI_ADMIN_PASSWORD} or {fromVault: {path: secret/loki/basic-auth, key: admin}}")
+}
+
+func (v *validator) secretRefOf(path, what string, r v1alpha1.SecretRef, example string) {
 	switch {
 	case r.FromEnv != "" && r.FromVault != nil:
 		v.add(path, "set either fromEnv or fromVault, not both")
 	case r.FromVault != nil:
 		v.vaultRef(path+".fromVault", *r.FromVault)
 	case r.FromEnv == "":
-		v.add(path, "required: say where the password comes from: {fromEnv: LOKI_ADMIN_PASSWORD} or {fromVault: {path: secret/loki/basic-auth, key: admin}}")
+		v.add(path, "required: say where the %s comes from: %s", what, example)
 	case !envName.MatchString(r.FromEnv):
 		v.add(path+".fromEnv", "invalid value %q: must be an environment variable name (letters, digits, _)", r.FromEnv)
 	default:
@@ -259,14 +265,105 @@ func CheckVaultPath(p string) string {
 }
 
 func (v *validator) collector(c *v1alpha1.Collector) {
-	if c.Type != v1alpha1.CollectorPromtail {
-		v.add("spec.collector.type", "must be %q", v1alpha1.CollectorPromtail)
+	if c.Type != v1alpha1.CollectorAlloy && c.Type != v1alpha1.CollectorPromtail {
+		v.add("spec.collector.type", "must be %q or %q", v1alpha1.CollectorAlloy, v1alpha1.CollectorPromtail)
 	}
 	v.image("spec.collector.image", c.Image)
 	if msgs := validation.IsDNS1123Label(c.Namespace); len(msgs) > 0 {
 		v.add("spec.collector.namespace", "invalid value %q: %s (set spec.collector.namespace when <namespace>-collector is too long)", c.Namespace, strings.Join(msgs, "; "))
 	}
 	v.resources("spec.collector.resources", c.Resources)
+}
+
+// mode checks the deployment mode and, for simple-scalable, its targets and
+// object storage.
+func (v *validator) mode(s *v1alpha1.Spec) {
+	ss := s.SimpleScalable
+	switch s.Mode {
+	case v1alpha1.ModeSingleBinary:
+		if ss.Confirm != "" {
+			v.add("spec.simpleScalable.confirm", "is set, but mode is single-binary: switching a simple-scalable stack back is a migration (docs/upgrades.md); remove confirm once it is done")
+		}
+		for _, f := range []struct {
+			path string
+			ref  v1alpha1.SecretRef
+		}{{"spec.objectStorage.accessKeyID", s.ObjectStorage.AccessKeyID}, {"spec.objectStorage.secretAccessKey", s.ObjectStorage.SecretAccessKey}} {
+			if f.ref.IsSet() {
+				v.add(f.path, "is only used with mode simple-scalable")
+			}
+		}
+		return
+	case v1alpha1.ModeSimpleScalable:
+	default:
+		v.add("spec.mode", "must be %q or %q", v1alpha1.ModeSingleBinary, v1alpha1.ModeSimpleScalable)
+		return
+	}
+	switch ss.Confirm {
+	case v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFrom1:
+	case "":
+		v.add("spec.simpleScalable.confirm", "required with mode simple-scalable: %s for a stack without data, or %s once the steps in docs/upgrades.md are done (the single-binary volume is replaced, its logs are not moved)", v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFrom1)
+	default:
+		v.add("spec.simpleScalable.confirm", "must be %q or %q", v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFrom1)
+	}
+	for _, t := range []struct {
+		name string
+		t    v1alpha1.Target
+	}{{"write", ss.Write}, {"read", ss.Read}, {"backend", ss.Backend}} {
+		p := "spec.simpleScalable." + t.name
+		if t.t.Replicas < 1 || t.t.Replicas > 100 {
+			v.add(p+".replicas", "must be between 1 and 100")
+		}
+		v.resources(p+".resources", t.t.Resources)
+	}
+	o := s.ObjectStorage
+	if o.Endpoint != "" {
+		host, port := o.Endpoint, ""
+		if h, p, err := net.SplitHostPort(o.Endpoint); err == nil {
+			host, port = h, p
+		}
+		switch {
+		case strings.ContainsAny(o.Endpoint, "/?#@ ") || (len(validation.IsDNS1123Subdomain(host)) > 0 && net.ParseIP(host) == nil):
+			v.add("spec.objectStorage.endpoint", "invalid value %q: must be host[:port], without scheme or path (use insecure for plain HTTP)", o.Endpoint)
+		case port != "" && len(validation.IsValidPortNum(atoi(port))) > 0:
+			v.add("spec.objectStorage.endpoint", "invalid value %q: the port must be 1-65535", o.Endpoint)
+		}
+	}
+	if o.Region == "" {
+		v.add("spec.objectStorage.region", "required")
+	} else if !regionName.MatchString(o.Region) {
+		v.add("spec.objectStorage.region", "invalid value %q: must be a region name such as us-east-1", o.Region)
+	}
+	v.bucket("spec.objectStorage.chunksBucket", o.ChunksBucket)
+	v.bucket("spec.objectStorage.rulerBucket", o.RulerBucket)
+	if o.ChunksBucket == o.RulerBucket && o.ChunksBucket != "" {
+		v.add("spec.objectStorage.rulerBucket", "must differ from chunksBucket")
+	}
+	const keyExample = "{fromEnv: LOKI_S3_ACCESS_KEY_ID} or {fromVault: {path: secret/loki/s3, key: access-key-id}}"
+	v.secretRefOf("spec.objectStorage.accessKeyID", "access key ID", o.AccessKeyID, keyExample)
+	v.secretRefOf("spec.objectStorage.secretAccessKey", "secret access key", o.SecretAccessKey, strings.ReplaceAll(keyExample, "access-key-id", "secret-access-key"))
+}
+
+var (
+	regionName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	// S3 bucket naming rules (a DNS label-like name, 3-63 characters).
+	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+)
+
+func (v *validator) bucket(path, name string) {
+	switch {
+	case name == "":
+		v.add(path, "required")
+	case !bucketName.MatchString(name) || strings.Contains(name, ".."):
+		v.add(path, "invalid value %q: must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)", name)
+	}
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 func (v *validator) monitoring(m *v1alpha1.Monitoring) {

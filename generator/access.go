@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/thedevops/loki-cmp/api/v1alpha1"
 	"github.com/thedevops/loki-cmp/generator/crd"
 	"github.com/thedevops/loki-cmp/internal/htpasswd"
 )
@@ -18,18 +19,23 @@ import (
 // another one, the collector's. Each gets the strictest Pod Security
 // Standards level its pods pass: Promtail reads the nodes' log files
 // through hostPath volumes as root, which only "privileged" allows (even
-// "baseline" forbids hostPath); everything else passes "restricted". Giving
-// the collector its own namespace keeps that exception away from Loki.
+// "baseline" forbids hostPath); everything else, Alloy included, passes
+// "restricted". Giving the collector its own namespace keeps Promtail's
+// exception away from Loki.
 func (g *gen) namespaces() []Object {
 	c := g.s.Spec.Collector
 	collectorNS := c.Enabled && c.Namespace != g.ns
+	collectorLevel := "restricted"
+	if c.Enabled && c.Type == v1alpha1.CollectorPromtail {
+		collectorLevel = "privileged"
+	}
 	level := "restricted"
 	if c.Enabled && !collectorNS {
-		level = "privileged"
+		level = collectorLevel
 	}
 	objs := []Object{g.namespaceObject(g.ns, "", level)}
 	if collectorNS {
-		objs = append(objs, g.namespaceObject(c.Namespace, "promtail", "privileged"))
+		objs = append(objs, g.namespaceObject(c.Namespace, c.Type, collectorLevel))
 	}
 	return objs
 }
@@ -114,10 +120,9 @@ func (g *gen) ingress() Object {
 	m.Annotations["traefik.ingress.kubernetes.io/router.entrypoints"] = "websecure"
 	m.Annotations["traefik.ingress.kubernetes.io/router.tls"] = "true"
 	m.Annotations["traefik.ingress.kubernetes.io/router.middlewares"] = fmt.Sprintf("%s-%s@kubernetescrd", g.ns, g.n.basicAuth)
-	if t.Mode == "annotation" {
+	if t.Mode == v1alpha1.TLSModeAnnotation {
 		m.Annotations["cert-manager.io/cluster-issuer"] = t.ClusterIssuer
 	}
-	prefix := networkingv1.PathTypePrefix
 	class := "traefik"
 	return &networkingv1.Ingress{
 		TypeMeta:   typeMeta("networking.k8s.io/v1", "Ingress"),
@@ -128,17 +133,36 @@ func (g *gen) ingress() Object {
 			Rules: []networkingv1.IngressRule{{
 				Host: g.s.Spec.Host,
 				IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
-					Paths: []networkingv1.HTTPIngressPath{{
-						Path:     "/",
-						PathType: &prefix,
-						Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
-							Name: g.n.loki,
-							Port: networkingv1.ServiceBackendPort{Name: lokiHTTPPortName},
-						}},
-					}},
+					Paths: g.ingressPaths(),
 				}},
 			}},
 		},
+	}
+}
+
+// ingressPaths sends everything to the single binary; in simple-scalable
+// mode Traefik is the gateway: pushes (Loki's and OTLP's) go to the write
+// target, everything else (queries, tail, rules) to the read target.
+func (g *gen) ingressPaths() []networkingv1.HTTPIngressPath {
+	prefix := networkingv1.PathTypePrefix
+	path := func(p, service string) networkingv1.HTTPIngressPath {
+		return networkingv1.HTTPIngressPath{
+			Path:     p,
+			PathType: &prefix,
+			Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+				Name: service,
+				Port: networkingv1.ServiceBackendPort{Name: lokiHTTPPortName},
+			}},
+		}
+	}
+	if !g.scalable() {
+		return []networkingv1.HTTPIngressPath{path("/", g.n.loki)}
+	}
+	write, read := g.n.loki+"-write", g.n.loki+"-read"
+	return []networkingv1.HTTPIngressPath{
+		path("/loki/api/v1/push", write),
+		path("/otlp", write),
+		path("/", read),
 	}
 }
 

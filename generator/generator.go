@@ -39,6 +39,14 @@ type Input struct {
 	// PartOf is the app.kubernetes.io/part-of label: under Argo CD the
 	// Application's name; empty means "loki".
 	PartOf string
+	// ObjectStorage holds the S3 keys of mode simple-scalable. Ignored
+	// with DryRun.
+	ObjectStorage ObjectStorageKeys
+}
+
+// ObjectStorageKeys are the resolved S3 credentials.
+type ObjectStorageKeys struct {
+	AccessKeyID, SecretAccessKey secret.Value
 }
 
 // Generate builds every object of the stack, in the documented order (see
@@ -51,7 +59,7 @@ func Generate(in Input) ([]Object, error) {
 		return nil, err
 	}
 	objs := append(g.namespaces(), secret, g.middleware())
-	objs = append(objs, g.loki()...)
+	objs = append(objs, g.loki(in)...)
 	objs = append(objs, g.ingress())
 	if s := g.s.Spec.TLS; s.Mode == v1alpha1.TLSModeCertificate {
 		objs = append(objs, g.certificate())
@@ -59,8 +67,10 @@ func Generate(in Input) ([]Object, error) {
 	if g.s.Spec.TLS.ACME != nil {
 		objs = append(objs, g.clusterIssuer())
 	}
-	if g.s.Spec.Collector.Enabled {
+	if c := g.s.Spec.Collector; c.Enabled && c.Type == v1alpha1.CollectorPromtail {
 		objs = append(objs, g.promtail()...)
+	} else if c.Enabled {
+		objs = append(objs, g.alloy()...)
 	}
 	if g.s.Spec.Monitoring.ServiceMonitor.Enabled {
 		objs = append(objs, g.serviceMonitor())
@@ -94,27 +104,30 @@ func newGen(s *v1alpha1.LokiStack, partOf string) *gen {
 // names are the object names derived from metadata.name. Changing any of
 // them renames a live object: see docs/upgrades.md.
 type names struct {
-	loki, headless, config, serviceAccount string
-	basicAuth, ingress, certificate, data  string
-	promtail, promtailCluster, datasource  string
+	loki, config, serviceAccount          string
+	basicAuth, ingress, certificate, data string
+	memberlist, objectStorage             string
+	collector, collectorCluster           string
+	datasource                            string
 }
 
 func namesFor(s *v1alpha1.LokiStack) names {
 	b, ns := s.Metadata.Name, s.Metadata.Namespace
 	return names{
 		loki:           b,
-		headless:       b + "-headless",
 		config:         b + "-config",
 		serviceAccount: b,
 		basicAuth:      b + "-basic-auth",
 		ingress:        b,
 		certificate:    b + "-tls",
 		data:           b + "-data",
-		promtail:       b + "-promtail",
+		memberlist:     b + "-memberlist",
+		objectStorage:  b + "-object-storage",
+		collector:      b + "-" + s.Spec.Collector.Type,
 		// Cluster-scoped and foreign-namespace objects carry the namespace
 		// too, so two stacks never fight over one name.
-		promtailCluster: ns + "-" + b + "-promtail",
-		datasource:      ns + "-" + b + "-grafana-datasource",
+		collectorCluster: ns + "-" + b + "-" + s.Spec.Collector.Type,
+		datasource:       ns + "-" + b + "-grafana-datasource",
 	}
 }
 
@@ -137,11 +150,15 @@ const (
 	skipDryRunOnMissing = "SkipDryRunOnMissingResource=true"
 )
 
-// Component names, used in labels and selectors.
+// Component names, used in labels and selectors. The simple-scalable
+// ones double as Loki's -target values.
 const (
-	componentLoki     = "single-binary"
-	componentGateway  = "gateway"
-	componentPromtail = "collector"
+	componentLoki      = "single-binary"
+	componentWrite     = "write"
+	componentRead      = "read"
+	componentBackend   = "backend"
+	componentGateway   = "gateway"
+	componentCollector = "collector"
 )
 
 // meta builds ObjectMeta with the common and standard labels, the common
@@ -195,9 +212,29 @@ func (g *gen) podLabels(app, component string) map[string]string {
 	return l
 }
 
-// lokiURL is Loki's in-cluster address.
-func (g *gen) lokiURL() string {
-	return fmt.Sprintf("http://%s.%s.svc:%d", g.n.loki, g.ns, lokiHTTPPort)
+// pushURL is where the collector pushes: the write target, or the single
+// binary.
+func (g *gen) pushURL() string {
+	return g.serviceURL(g.writeService()) + "/loki/api/v1/push"
+}
+
+// queryURL is where Grafana queries: the read target, or the single binary.
+func (g *gen) queryURL() string {
+	if g.scalable() {
+		return g.serviceURL(g.n.loki + "-read")
+	}
+	return g.serviceURL(g.n.loki)
+}
+
+func (g *gen) writeService() string {
+	if g.scalable() {
+		return g.n.loki + "-write"
+	}
+	return g.n.loki
+}
+
+func (g *gen) serviceURL(service string) string {
+	return fmt.Sprintf("http://%s.%s.svc:%d", service, g.ns, lokiHTTPPort)
 }
 
 func typeMeta(apiVersion, kind string) metav1.TypeMeta {

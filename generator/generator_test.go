@@ -64,11 +64,11 @@ func TestDefaultObjectsAndOrder(t *testing.T) {
 		"Secret/loki-basic-auth",
 		"Middleware/loki-basic-auth",
 		"NetworkPolicy/loki",
-		"ServiceAccount/loki", "ServiceAccount/loki-promtail",
-		"ConfigMap/loki-config", "ConfigMap/loki-promtail", "ConfigMap/loki-loki-grafana-datasource",
-		"ClusterRole/loki-loki-promtail", "ClusterRoleBinding/loki-loki-promtail",
+		"ServiceAccount/loki", "ServiceAccount/loki-alloy",
+		"ConfigMap/loki-config", "ConfigMap/loki-alloy", "ConfigMap/loki-loki-grafana-datasource",
+		"ClusterRole/loki-loki-alloy", "ClusterRoleBinding/loki-loki-alloy",
 		"Service/loki", "Service/loki-headless",
-		"DaemonSet/loki-promtail", "StatefulSet/loki",
+		"DaemonSet/loki-alloy", "StatefulSet/loki",
 		"ServiceMonitor/loki",
 		"Ingress/loki",
 		"Certificate/loki-tls",
@@ -232,16 +232,18 @@ func TestPodSecurityScopesTheCollector(t *testing.T) {
 		extra string
 		want  map[string]string
 	}{
-		{"", map[string]string{"loki": "restricted", "loki-collector": "privileged"}},
-		{"  collector: {namespace: logging}\n", map[string]string{"loki": "restricted", "logging": "privileged"}},
+		{"", map[string]string{"loki": "restricted", "loki-collector": "restricted"}},
+		{"  collector: {type: promtail}\n", map[string]string{"loki": "restricted", "loki-collector": "privileged"}},
+		{"  collector: {type: promtail, namespace: logging}\n", map[string]string{"loki": "restricted", "logging": "privileged"}},
 		{"  collector: {enabled: false}\n", map[string]string{"loki": "restricted"}},
-		{"  collector: {namespace: loki}\n", map[string]string{"loki": "privileged"}},
+		{"  collector: {type: promtail, namespace: loki}\n", map[string]string{"loki": "privileged"}},
+		{"  collector: {namespace: loki}\n", map[string]string{"loki": "restricted"}},
 	} {
 		if diff := cmp.Diff(tc.want, levels(tc.extra)); diff != "" {
 			t.Errorf("%q: levels (-want +got):\n%s", tc.extra, diff)
 		}
 	}
-	objs := generate(t, stack(t, ""))
+	objs := generate(t, stack(t, "  collector: {type: promtail}\n"))
 	if ds := find[*appsv1.DaemonSet](objs)[0]; ds.Namespace != "loki-collector" {
 		t.Errorf("Promtail in %q", ds.Namespace)
 	}
@@ -303,7 +305,7 @@ func TestObjectsStayInTheNamespace(t *testing.T) {
 			if o.GetNamespace() != "monitoring" {
 				t.Errorf("datasource in %q", o.GetNamespace())
 			}
-		case o.GetLabels()["app.kubernetes.io/name"] == "promtail":
+		case o.GetLabels()["app.kubernetes.io/component"] == "collector":
 			if o.GetNamespace() != "obs-collector" {
 				t.Errorf("collector %s %s in namespace %q", kind, o.GetName(), o.GetNamespace())
 			}

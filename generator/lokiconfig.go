@@ -2,19 +2,23 @@ package generator
 
 import (
 	"bytes"
+	"fmt"
 )
 
 // lokiConfig is the subset of Loki's configuration file loki-cmp writes,
 // typed so that a misspelt key is a compile error here and Loki's own
 // -verify-config (see test/) checks the rest.
 type lokiConfig struct {
-	AuthEnabled  bool             `json:"auth_enabled"`
-	Server       lokiServer       `json:"server"`
-	Common       lokiCommon       `json:"common"`
-	SchemaConfig lokiSchemaConfig `json:"schema_config"`
-	Compactor    lokiCompactor    `json:"compactor"`
-	Limits       lokiLimits       `json:"limits_config"`
-	Analytics    lokiAnalytics    `json:"analytics"`
+	AuthEnabled   bool               `json:"auth_enabled"`
+	Server        lokiServer         `json:"server"`
+	Common        lokiCommon         `json:"common"`
+	Memberlist    *lokiMemberlist    `json:"memberlist,omitempty"`
+	SchemaConfig  lokiSchemaConfig   `json:"schema_config"`
+	StorageConfig *lokiStorageConfig `json:"storage_config,omitempty"`
+	Ruler         *lokiRuler         `json:"ruler,omitempty"`
+	Compactor     lokiCompactor      `json:"compactor"`
+	Limits        lokiLimits         `json:"limits_config"`
+	Analytics     lokiAnalytics      `json:"analytics"`
 }
 
 type lokiServer struct {
@@ -24,11 +28,12 @@ type lokiServer struct {
 }
 
 type lokiCommon struct {
-	InstanceAddr      string      `json:"instance_addr"`
-	PathPrefix        string      `json:"path_prefix"`
-	ReplicationFactor int         `json:"replication_factor"`
-	Ring              lokiRing    `json:"ring"`
-	Storage           lokiStorage `json:"storage"`
+	InstanceAddr         string      `json:"instance_addr,omitempty"`
+	PathPrefix           string      `json:"path_prefix"`
+	ReplicationFactor    int         `json:"replication_factor"`
+	CompactorGRPCAddress string      `json:"compactor_grpc_address,omitempty"`
+	Ring                 *lokiRing   `json:"ring,omitempty"`
+	Storage              lokiStorage `json:"storage"`
 }
 
 type lokiRing struct {
@@ -39,6 +44,39 @@ type lokiRing struct {
 
 type lokiStorage struct {
 	Filesystem *lokiFilesystem `json:"filesystem,omitempty"`
+	S3         *lokiS3         `json:"s3,omitempty"`
+}
+
+// lokiS3 is Loki's S3 client config. The keys are ${...} references that
+// Loki expands from its environment (-config.expand-env=true), filled from
+// the object-storage Secret: they are never written into the ConfigMap.
+type lokiS3 struct {
+	Endpoint         string `json:"endpoint,omitempty"`
+	Region           string `json:"region"`
+	BucketNames      string `json:"bucketnames"`
+	AccessKeyID      string `json:"access_key_id"`
+	SecretAccessKey  string `json:"secret_access_key"`
+	S3ForcePathStyle bool   `json:"s3forcepathstyle"`
+	Insecure         bool   `json:"insecure"`
+}
+
+type lokiMemberlist struct {
+	JoinMembers []string `json:"join_members"`
+}
+
+type lokiStorageConfig struct {
+	TSDBShipper struct {
+		IndexGatewayClient struct {
+			ServerAddress string `json:"server_address"`
+		} `json:"index_gateway_client"`
+	} `json:"tsdb_shipper"`
+}
+
+type lokiRuler struct {
+	Storage struct {
+		Type string `json:"type"`
+		S3   lokiS3 `json:"s3"`
+	} `json:"storage"`
 }
 
 type lokiFilesystem struct {
@@ -90,26 +128,14 @@ const (
 // once data exists: a later schema is appended as a new period.
 const schemaFrom = "2024-04-01"
 
-// lokiConfigYAML renders the single-binary configuration.
+// lokiConfigYAML renders the configuration of the stack's mode.
 func (g *gen) lokiConfigYAML() string {
 	retention := g.s.Spec.Loki.Retention
 	c := lokiConfig{
 		AuthEnabled: false, // one tenant; authentication is Traefik's job
 		Server:      lokiServer{HTTPListenPort: lokiHTTPPort, GRPCListenPort: lokiGRPCPort, LogLevel: "info"},
-		Common: lokiCommon{
-			InstanceAddr:      "127.0.0.1",
-			PathPrefix:        lokiDataDir,
-			ReplicationFactor: 1,
-			Storage: lokiStorage{Filesystem: &lokiFilesystem{
-				ChunksDirectory: lokiDataDir + "/chunks",
-				RulesDirectory:  lokiDataDir + "/rules",
-			}},
-		},
-		SchemaConfig: lokiSchemaConfig{Configs: []lokiPeriodConfig{{
-			From: schemaFrom, Store: "tsdb", ObjectStore: "filesystem", Schema: "v13",
-			Index: lokiIndexPeriod{Prefix: "index_", Period: "24h"},
-		}}},
-		Compactor: lokiCompactor{WorkingDirectory: lokiDataDir + "/compactor"},
+		Common:      lokiCommon{PathPrefix: lokiDataDir},
+		Compactor:   lokiCompactor{WorkingDirectory: lokiDataDir + "/compactor"},
 		Limits: lokiLimits{
 			RetentionPeriod:        retention,
 			RejectOldSamples:       true,
@@ -117,13 +143,63 @@ func (g *gen) lokiConfigYAML() string {
 		},
 		Analytics: lokiAnalytics{ReportingEnabled: false},
 	}
-	c.Common.Ring.KVStore.Store = "inmemory"
+	store := "filesystem"
+	if g.scalable() {
+		store = "s3"
+		g.scalableConfig(&c)
+	} else {
+		c.Common.InstanceAddr = "127.0.0.1"
+		c.Common.ReplicationFactor = 1
+		c.Common.Ring = &lokiRing{}
+		c.Common.Ring.KVStore.Store = "inmemory"
+		c.Common.Storage.Filesystem = &lokiFilesystem{
+			ChunksDirectory: lokiDataDir + "/chunks",
+			RulesDirectory:  lokiDataDir + "/rules",
+		}
+	}
+	c.SchemaConfig = lokiSchemaConfig{Configs: []lokiPeriodConfig{{
+		From: schemaFrom, Store: "tsdb", ObjectStore: store, Schema: "v13",
+		Index: lokiIndexPeriod{Prefix: "index_", Period: "24h"},
+	}}}
 	if !isZeroDuration(retention) {
 		// Loki refuses to start with retention but no delete-request store.
 		c.Compactor.RetentionEnabled = true
-		c.Compactor.DeleteRequestStore = "filesystem"
+		c.Compactor.DeleteRequestStore = store
 	}
 	return mustYAML(c)
+}
+
+// Environment variables that carry the S3 keys into Loki.
+const (
+	envAccessKeyID     = "AWS_ACCESS_KEY_ID"
+	envSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
+)
+
+// scalableConfig fills in what the three targets need to find each other
+// and the object store: memberlist for every ring (Loki applies it to all
+// rings when join_members is set, and discovers the query schedulers
+// through their ring), the backend's compactor and index gateways, and the
+// buckets.
+func (g *gen) scalableConfig(c *lokiConfig) {
+	o := g.s.Spec.ObjectStorage
+	s3 := func(bucket string) lokiS3 {
+		return lokiS3{
+			Endpoint: o.Endpoint, Region: o.Region, BucketNames: bucket,
+			AccessKeyID: "${" + envAccessKeyID + "}", SecretAccessKey: "${" + envSecretAccessKey + "}",
+			S3ForcePathStyle: o.PathStyle, Insecure: o.Insecure,
+		}
+	}
+	backend := g.n.loki + "-backend"
+	c.Common.ReplicationFactor = min(3, g.s.Spec.SimpleScalable.Write.Replicas)
+	c.Common.CompactorGRPCAddress = fmt.Sprintf("%s.%s.svc:%d", backend, g.ns, lokiGRPCPort)
+	chunks := s3(o.ChunksBucket)
+	c.Common.Storage.S3 = &chunks
+	c.Memberlist = &lokiMemberlist{JoinMembers: []string{fmt.Sprintf("%s.%s.svc:%d", g.n.memberlist, g.ns, lokiMemberlistPort)}}
+	c.StorageConfig = &lokiStorageConfig{}
+	c.StorageConfig.TSDBShipper.IndexGatewayClient.ServerAddress = fmt.Sprintf("dns+%s-headless.%s.svc:%d", backend, g.ns, lokiGRPCPort)
+	c.Ruler = &lokiRuler{}
+	c.Ruler.Storage.Type = "s3"
+	c.Ruler.Storage.S3 = s3(o.RulerBucket)
 }
 
 func isZeroDuration(d string) bool {

@@ -15,17 +15,15 @@ import (
 
 func (g *gen) serviceMonitor() Object {
 	sm := g.s.Spec.Monitoring.ServiceMonitor
-	m := g.lokiMeta(g.n.loki)
+	m := g.lokiMeta(g.n.loki, "")
 	for k, v := range sm.Labels {
 		m.Labels[k] = v
 	}
 	m.Annotations[annotationSyncOptions] = skipDryRunOnMissing
-	// Select by loki-cmp's own stack label, not by
-	// app.kubernetes.io/instance: Argo CD's label tracking may rewrite that
-	// one on live objects.
-	sel := g.selector("loki", componentLoki)
-	delete(sel, "app.kubernetes.io/instance")
-	sel[StackLabel] = g.s.Metadata.Name
+	// Select every Loki Service of the stack (one, or one per target) by
+	// loki-cmp's own stack label, not by app.kubernetes.io/instance: Argo
+	// CD's label tracking may rewrite that one on live objects.
+	sel := map[string]string{"app.kubernetes.io/name": "loki", StackLabel: g.s.Metadata.Name}
 	return &crd.ServiceMonitor{
 		TypeMeta:   typeMeta(crd.MonitoringAPIVersion, "ServiceMonitor"),
 		ObjectMeta: m,
@@ -55,7 +53,7 @@ func (g *gen) grafanaDatasource() Object {
 			Type:      "loki",
 			UID:       datasourceUID(g.ns, g.s.Metadata.Name),
 			Access:    "proxy",
-			URL:       g.lokiURL(),
+			URL:       g.queryURL(),
 			IsDefault: ds.IsDefault,
 			JSONData:  map[string]any{"maxLines": 1000},
 		}},
@@ -76,7 +74,8 @@ func datasourceUID(namespace, name string) string {
 
 // networkPolicy lets only the pods that have business with Loki reach its
 // HTTP port: Traefik (the public path), the collector (pushes), Grafana
-// (queries) and Prometheus (metrics). gRPC (9095) is Loki's own.
+// (queries) and Prometheus (metrics). gRPC (9095) and memberlist (7946) are
+// for Loki's own pods, which in simple-scalable mode talk to each other.
 func (g *gen) networkPolicy() Object {
 	np := g.s.Spec.NetworkPolicy
 	from := map[string]bool{np.TraefikNamespace: true, np.PrometheusNamespace: true}
@@ -94,16 +93,24 @@ func (g *gen) networkPolicy() Object {
 	}
 	port := intstr.FromString(lokiHTTPPortName)
 	tcp := corev1.ProtocolTCP
+	rules := []networkingv1.NetworkPolicyIngressRule{{
+		From:  peers,
+		Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &port}},
+	}}
+	pods := g.selector("loki", componentLoki)
+	if g.scalable() {
+		pods = g.selector("loki", "")
+		rules = append(rules, networkingv1.NetworkPolicyIngressRule{From: []networkingv1.NetworkPolicyPeer{{
+			PodSelector: &metav1.LabelSelector{MatchLabels: pods},
+		}}})
+	}
 	return &networkingv1.NetworkPolicy{
 		TypeMeta:   typeMeta("networking.k8s.io/v1", "NetworkPolicy"),
-		ObjectMeta: g.lokiMeta(g.n.loki),
+		ObjectMeta: g.lokiMeta(g.n.loki, ""),
 		Spec: networkingv1.NetworkPolicySpec{
-			PodSelector: metav1.LabelSelector{MatchLabels: g.selector("loki", componentLoki)},
+			PodSelector: metav1.LabelSelector{MatchLabels: pods},
 			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
-			Ingress: []networkingv1.NetworkPolicyIngressRule{{
-				From:  peers,
-				Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &port}},
-			}},
+			Ingress:     rules,
 		},
 	}
 }

@@ -67,7 +67,7 @@ func (g *gen) promtailConfigYAML() string {
 		// grpc_listen_port 0 picks a free port: Promtail serves nothing on gRPC.
 		Server:    promtailServer{HTTPListenPort: promtailPort, GRPCListenPort: 0, LogLevel: "info"},
 		Positions: promtailPositions{Filename: positionsDir + "/positions.yaml"},
-		Clients:   []promtailClient{{URL: g.lokiURL() + "/loki/api/v1/push"}},
+		Clients:   []promtailClient{{URL: g.pushURL()}},
 		ScrapeConfigs: []promtailScrapeConfig{{
 			JobName:             "kubernetes-pods",
 			PipelineStages:      []map[string]any{{"cri": map[string]any{}}},
@@ -98,16 +98,16 @@ func (g *gen) promtail() []Object {
 	cfg := g.promtailConfigYAML()
 	ns := g.s.Spec.Collector.Namespace
 	meta := func(name string) metav1.ObjectMeta {
-		return g.meta(name, ns, "promtail", componentPromtail, waveWorkload)
+		return g.meta(name, ns, "promtail", componentCollector, waveWorkload)
 	}
 	clusterMeta := func() metav1.ObjectMeta {
-		return g.meta(g.n.promtailCluster, "", "promtail", componentPromtail, waveWorkload)
+		return g.meta(g.n.collectorCluster, "", "promtail", componentCollector, waveWorkload)
 	}
 	return []Object{
-		&corev1.ServiceAccount{TypeMeta: typeMeta("v1", "ServiceAccount"), ObjectMeta: meta(g.n.promtail)},
+		&corev1.ServiceAccount{TypeMeta: typeMeta("v1", "ServiceAccount"), ObjectMeta: meta(g.n.collector)},
 		&corev1.ConfigMap{
 			TypeMeta:   typeMeta("v1", "ConfigMap"),
-			ObjectMeta: meta(g.n.promtail),
+			ObjectMeta: meta(g.n.collector),
 			Data:       map[string]string{promtailConfigFile: cfg},
 		},
 		&rbacv1.ClusterRole{
@@ -123,10 +123,10 @@ func (g *gen) promtail() []Object {
 		&rbacv1.ClusterRoleBinding{
 			TypeMeta:   typeMeta("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
 			ObjectMeta: clusterMeta(),
-			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: g.n.promtailCluster},
-			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: g.n.promtail, Namespace: ns}},
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: g.n.collectorCluster},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: g.n.collector, Namespace: ns}},
 		},
-		g.promtailDaemonSet(meta(g.n.promtail), cfg),
+		g.promtailDaemonSet(meta(g.n.collector), cfg),
 	}
 }
 
@@ -141,17 +141,17 @@ func (g *gen) promtailDaemonSet(m metav1.ObjectMeta, cfg string) Object {
 		TypeMeta:   typeMeta("apps/v1", "DaemonSet"),
 		ObjectMeta: m,
 		Spec: appsv1.DaemonSetSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: g.selector("promtail", componentPromtail)},
+			Selector: &metav1.LabelSelector{MatchLabels: g.selector("promtail", componentCollector)},
 			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{
 				Type: appsv1.RollingUpdateDaemonSetStrategyType,
 			},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
-					Labels:      g.podLabels("promtail", componentPromtail),
+					Labels:      g.podLabels("promtail", componentCollector),
 					Annotations: map[string]string{"checksum/config": hex.EncodeToString(sum[:])},
 				},
 				Spec: corev1.PodSpec{
-					ServiceAccountName: g.n.promtail,
+					ServiceAccountName: g.n.collector,
 					EnableServiceLinks: &no,
 					// Root only to read the node's root-owned log files; no
 					// capabilities, no privilege escalation, read-only root fs.
@@ -160,10 +160,7 @@ func (g *gen) promtailDaemonSet(m metav1.ObjectMeta, cfg string) Object {
 						RunAsGroup:     &root,
 						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 					},
-					Tolerations: []corev1.Toleration{
-						{Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
-						{Key: "node-role.kubernetes.io/master", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
-					},
+					Tolerations: controlPlaneTolerations(),
 					Containers: []corev1.Container{{
 						Name:  "promtail",
 						Image: c.Image,
@@ -193,7 +190,7 @@ func (g *gen) promtailDaemonSet(m metav1.ObjectMeta, cfg string) Object {
 					}},
 					Volumes: []corev1.Volume{
 						{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-							LocalObjectReference: corev1.LocalObjectReference{Name: g.n.promtail},
+							LocalObjectReference: corev1.LocalObjectReference{Name: g.n.collector},
 						}}},
 						{Name: "positions", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
 							Path: positionsDir + "/" + g.ns + "-" + g.s.Metadata.Name, Type: &dirOrCreate,

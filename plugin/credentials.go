@@ -44,32 +44,72 @@ type CredentialError struct {
 func (e *CredentialError) Error() string { return e.Err.Error() }
 func (e *CredentialError) Unwrap() error { return e.Err }
 
-// ref is one credential reference of one user.
+// ref is one credential reference in loki.yaml and what to do with its
+// value.
 type ref struct {
-	user  string
-	hash  bool // htpasswd: the value is a ready hash
-	path  string
+	path  string // field path of the reference
 	value v1alpha1.SecretRef
+	label string // what the value is, e.g. "password of user \"admin\""
+	// use checks a resolved value and records it; its error never
+	// contains the value.
+	use func(v []byte) error
 }
 
-func refs(doc *config.Document) []ref {
-	var out []ref
+// Resolved are the credentials loki.yaml references.
+type Resolved struct {
+	Users         map[string]generator.Credential
+	ObjectStorage generator.ObjectStorageKeys
+}
+
+func refs(doc *config.Document, out *Resolved) []ref {
+	var rs []ref
 	for i, u := range doc.Stack.Spec.Auth.Users {
-		r := ref{user: u.Name, path: fmt.Sprintf("spec.auth.users[%d].password", i), value: u.Password}
+		user := u.Name
 		if u.Htpasswd.IsSet() {
-			r = ref{user: u.Name, hash: true, path: fmt.Sprintf("spec.auth.users[%d].htpasswd", i), value: u.Htpasswd}
+			rs = append(rs, ref{path: fmt.Sprintf("spec.auth.users[%d].htpasswd", i), value: u.Htpasswd,
+				label: fmt.Sprintf("htpasswd hash of user %q", user),
+				use: func(v []byte) error {
+					hash, err := checkHash(string(v), user)
+					out.Users[user] = generator.Credential{Hash: secret.New([]byte(hash))}
+					return err
+				}})
+			continue
 		}
-		out = append(out, r)
+		rs = append(rs, ref{path: fmt.Sprintf("spec.auth.users[%d].password", i), value: u.Password,
+			label: fmt.Sprintf("password of user %q", user),
+			use: func(v []byte) error {
+				out.Users[user] = generator.Credential{Password: secret.New(v)}
+				return htpasswd.CheckPassword(v)
+			}})
 	}
-	return out
+	if doc.Stack.Spec.Mode == v1alpha1.ModeSimpleScalable {
+		o := doc.Stack.Spec.ObjectStorage
+		rs = append(rs,
+			ref{path: "spec.objectStorage.accessKeyID", value: o.AccessKeyID, label: "S3 access key ID",
+				use: func(v []byte) error { out.ObjectStorage.AccessKeyID = secret.New(v); return checkKey(v) }},
+			ref{path: "spec.objectStorage.secretAccessKey", value: o.SecretAccessKey, label: "S3 secret access key",
+				use: func(v []byte) error { out.ObjectStorage.SecretAccessKey = secret.New(v); return checkKey(v) }})
+	}
+	return rs
 }
 
-// ResolveCredentials reads every user's password (or ready hash) from where
-// loki.yaml says: the environment or Vault.
-func ResolveCredentials(ctx context.Context, doc *config.Document, opts Options) (map[string]generator.Credential, error) {
-	r := &resolver{doc: doc, opts: opts, creds: map[string]generator.Credential{}}
+// checkKey refuses S3 keys that could not be passed through an environment
+// variable intact.
+func checkKey(v []byte) error {
+	if strings.ContainsAny(string(v), "\x00\r\n") {
+		return fmt.Errorf("it contains a NUL or line break")
+	}
+	return nil
+}
+
+// ResolveCredentials reads every credential loki.yaml references (users'
+// passwords or ready hashes, object storage keys) from the environment or
+// Vault.
+func ResolveCredentials(ctx context.Context, doc *config.Document, opts Options) (*Resolved, error) {
+	out := &Resolved{Users: map[string]generator.Credential{}}
+	r := &resolver{doc: doc, opts: opts}
 	var fromVault []ref
-	for _, x := range refs(doc) {
+	for _, x := range refs(doc, out) {
 		if x.value.FromVault != nil {
 			fromVault = append(fromVault, x)
 			continue
@@ -82,13 +122,12 @@ func ResolveCredentials(ctx context.Context, doc *config.Document, opts Options)
 	if len(r.problems) > 0 {
 		return nil, &CredentialError{Err: config.NewError(r.problems), Vault: r.vaultKind}
 	}
-	return r.creds, nil
+	return out, nil
 }
 
 type resolver struct {
 	doc       *config.Document
 	opts      Options
-	creds     map[string]generator.Credential
 	problems  []config.Problem
 	vaultKind vault.Kind
 }
@@ -102,37 +141,19 @@ func (r *resolver) fromEnv(x ref) {
 	v, ok := r.opts.Env(name)
 	switch {
 	case !ok:
-		r.problem(path, "environment variable %s is not set (it holds the %s of user %q)", name, what(x), x.user)
+		r.problem(path, "environment variable %s is not set (it holds the %s)", name, x.label)
 	case v == "":
-		r.problem(path, "environment variable %s is empty (it holds the %s of user %q)", name, what(x), x.user)
+		r.problem(path, "environment variable %s is empty (it holds the %s)", name, x.label)
 	default:
-		r.accept(x, path, "the "+what(x)+" in "+name, []byte(v))
+		r.accept(x, path, "from "+name, []byte(v))
 	}
-}
-
-func what(x ref) string {
-	if x.hash {
-		return "htpasswd hash"
-	}
-	return "password"
 }
 
 // accept checks a resolved value and records it.
 func (r *resolver) accept(x ref, path, source string, v []byte) {
-	if x.hash {
-		hash, err := checkHash(string(v), x.user)
-		if err != nil {
-			r.problem(path, "%s cannot be used: %v", source, err)
-			return
-		}
-		r.creds[x.user] = generator.Credential{Hash: secret.New([]byte(hash))}
-		return
+	if err := x.use(v); err != nil {
+		r.problem(path, "the %s (%s) cannot be used: %v", x.label, source, err)
 	}
-	if err := htpasswd.CheckPassword(v); err != nil {
-		r.problem(path, "%s cannot be used: %v", source, err)
-		return
-	}
-	r.creds[x.user] = generator.Credential{Password: secret.New(v)}
 }
 
 // Hash formats Traefik's basicAuth accepts.
@@ -200,7 +221,7 @@ func (r *resolver) fromVault(ctx context.Context, xs []ref) {
 			}
 			continue
 		}
-		r.accept(x, x.path+".fromVault", "the value at "+x.value.FromVault.Path+" (key "+fmt.Sprintf("%q", x.value.FromVault.Key)+")", v)
+		r.accept(x, x.path+".fromVault", fmt.Sprintf("from Vault %s, key %q", x.value.FromVault.Path, x.value.FromVault.Key), v)
 	}
 }
 

@@ -35,7 +35,7 @@ func TestResolveFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(creds["admin"].Password.Bytes()) != "a" || string(creds["reader"].Password.Bytes()) != "r" {
+	if string(creds.Users["admin"].Password.Bytes()) != "a" || string(creds.Users["reader"].Password.Bytes()) != "r" {
 		t.Errorf("wrong credentials resolved")
 	}
 }
@@ -56,10 +56,10 @@ func TestResolveErrors(t *testing.T) {
 			`loki.yaml:7:41: spec.auth.users[0].password.fromEnv: environment variable ADMIN_PW is empty (it holds the password of user "admin")`,
 		}},
 		{"too long", map[string]string{"ADMIN_PW": long, "READER_PW": "r"}, []string{
-			`loki.yaml:7:41: spec.auth.users[0].password.fromEnv: the password in ADMIN_PW cannot be used: password is longer than 72 bytes (bcrypt's limit)`,
+			`loki.yaml:7:41: spec.auth.users[0].password.fromEnv: the password of user "admin" (from ADMIN_PW) cannot be used: password is longer than 72 bytes (bcrypt's limit)`,
 		}},
 		{"NUL byte", map[string]string{"ADMIN_PW": "r", "READER_PW": planted + "\x00"}, []string{
-			`loki.yaml:8:42: spec.auth.users[1].password.fromEnv: the password in READER_PW cannot be used: password contains a NUL byte, which bcrypt implementations truncate at`,
+			`loki.yaml:8:42: spec.auth.users[1].password.fromEnv: the password of user "reader" (from READER_PW) cannot be used: password contains a NUL byte, which bcrypt implementations truncate at`,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

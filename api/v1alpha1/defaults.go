@@ -13,6 +13,7 @@ const (
 	DefaultStorageSize      = "10Gi"
 	DefaultStorageClass     = "longhorn"
 	DefaultPromtailImage    = "docker.io/grafana/promtail:3.6.11"
+	DefaultAlloyImage       = "docker.io/grafana/alloy:v1.11.0"
 	DefaultGrafanaNamespace = "monitoring"
 	DefaultDatasourceName   = "Loki"
 	DefaultTraefikNamespace = "kube-system"
@@ -30,6 +31,7 @@ func Default() LokiStack {
 		Kind:       Kind,
 		Metadata:   Metadata{Name: DefaultName},
 		Spec: Spec{
+			Mode: ModeSingleBinary,
 			TLS:  TLS{Mode: TLSModeCertificate, ClusterIssuer: DefaultClusterIssuer},
 			Auth: Auth{Realm: DefaultRealm, BcryptCost: DefaultBcryptCost},
 			Loki: Loki{
@@ -41,10 +43,24 @@ func Default() LokiStack {
 				},
 			},
 			Storage: Storage{Size: DefaultStorageSize, StorageClassName: DefaultStorageClass},
+			SimpleScalable: SimpleScalable{
+				Write: Target{Replicas: 3, Resources: Resources{
+					Requests: ResourceList{CPU: "100m", Memory: "256Mi"},
+					Limits:   ResourceList{CPU: "2", Memory: "1Gi"},
+				}},
+				Read: Target{Replicas: 2, Resources: Resources{
+					Requests: ResourceList{CPU: "100m", Memory: "256Mi"},
+					Limits:   ResourceList{CPU: "2", Memory: "1Gi"},
+				}},
+				Backend: Target{Replicas: 2, Resources: Resources{
+					Requests: ResourceList{CPU: "100m", Memory: "256Mi"},
+					Limits:   ResourceList{CPU: "1", Memory: "512Mi"},
+				}},
+			},
+			ObjectStorage: ObjectStorage{Region: "us-east-1", ChunksBucket: "loki-chunks", RulerBucket: "loki-ruler"},
 			Collector: Collector{
 				Enabled: true,
-				Type:    CollectorPromtail,
-				Image:   DefaultPromtailImage,
+				Type:    CollectorAlloy,
 				Resources: Resources{
 					Requests: ResourceList{CPU: "50m", Memory: "64Mi"},
 					Limits:   ResourceList{CPU: "500m", Memory: "256Mi"},
@@ -76,6 +92,12 @@ func (s *LokiStack) Complete(defaultNamespace string) {
 	}
 	if s.Metadata.Namespace == "" {
 		s.Metadata.Namespace = DefaultNamespace
+	}
+	if s.Spec.Collector.Image == "" {
+		s.Spec.Collector.Image = DefaultAlloyImage
+		if s.Spec.Collector.Type == CollectorPromtail {
+			s.Spec.Collector.Image = DefaultPromtailImage
+		}
 	}
 	if s.Spec.Collector.Namespace == "" {
 		s.Spec.Collector.Namespace = s.Metadata.Namespace + CollectorNamespaceSuffix

@@ -30,11 +30,14 @@ type Metadata struct {
 
 // Spec describes the stack.
 type Spec struct {
+	Mode              string            `json:"mode" doc:"single-binary: one Loki pod on a persistent volume. simple-scalable: Loki's write, read and backend targets, each scaled on its own, on S3-compatible object storage (see simpleScalable and objectStorage). Switching an existing stack is a migration: see docs/upgrades.md."`
 	Host              string            `json:"host" doc:"Public DNS name that Traefik serves Loki on, e.g. loki.example.org. Required. IDN hosts are written in punycode (xn--...)."`
 	TLS               TLS               `json:"tls" doc:"HTTPS certificate from cert-manager."`
 	Auth              Auth              `json:"auth" doc:"Basic authentication in front of Loki (Traefik BasicAuth middleware)."`
 	Loki              Loki              `json:"loki" doc:"The Loki server (single binary)."`
-	Storage           Storage           `json:"storage" doc:"Persistent volume of Loki."`
+	Storage           Storage           `json:"storage" doc:"Persistent volume of Loki (single-binary), or of each write and backend pod (simple-scalable: their write-ahead log and working files)."`
+	SimpleScalable    SimpleScalable    `json:"simpleScalable" doc:"The three targets of mode simple-scalable."`
+	ObjectStorage     ObjectStorage     `json:"objectStorage" doc:"S3-compatible object storage (AWS S3, MinIO, ...) holding the logs in mode simple-scalable."`
 	Collector         Collector         `json:"collector" doc:"Log collector DaemonSet that ships every pod's logs to Loki."`
 	Monitoring        Monitoring        `json:"monitoring" doc:"Prometheus and Grafana integration."`
 	NetworkPolicy     NetworkPolicy     `json:"networkPolicy" doc:"A NetworkPolicy that lets only Traefik, the collector, Grafana and Prometheus reach Loki."`
@@ -125,16 +128,57 @@ type Storage struct {
 	StorageClassName string `json:"storageClassName" doc:"StorageClass of the volume."`
 }
 
+// Deployment modes.
+const (
+	ModeSingleBinary   = "single-binary"
+	ModeSimpleScalable = "simple-scalable"
+)
+
+// Answers to simpleScalable.confirm.
+const (
+	ConfirmNewInstall    = "new-install"
+	ConfirmMigratedFrom1 = "migrated-from-single-binary"
+)
+
+// SimpleScalable configures Loki's write, read and backend targets.
+type SimpleScalable struct {
+	Confirm string `json:"confirm" doc:"Required with mode simple-scalable, so that a mode switch is never an accident: new-install for a stack without data, or migrated-from-single-binary once the steps in docs/upgrades.md are done (the single-binary StatefulSet and its volume are replaced; logs on it are not moved)."`
+	Write   Target `json:"write" doc:"Write target (distributor, ingester): a StatefulSet, each pod with a persistent volume for its write-ahead log."`
+	Read    Target `json:"read" doc:"Read target (query frontend, querier): a stateless Deployment."`
+	Backend Target `json:"backend" doc:"Backend target (compactor, index gateway, query scheduler, ruler): a StatefulSet with a persistent volume."`
+}
+
+// Target is one of the simple-scalable targets.
+type Target struct {
+	Replicas  int       `json:"replicas" doc:"Number of pods."`
+	Resources Resources `json:"resources" doc:"CPU and memory of each pod."`
+}
+
+// ObjectStorage is an S3-compatible bucket store.
+type ObjectStorage struct {
+	Endpoint        string    `json:"endpoint" doc:"host[:port] of the S3 API, e.g. minio.minio.svc:9000. Empty: AWS S3 in region."`
+	Region          string    `json:"region" doc:"Region of the buckets."`
+	ChunksBucket    string    `json:"chunksBucket" doc:"Bucket for log chunks and the index."`
+	RulerBucket     string    `json:"rulerBucket" doc:"Bucket for ruler rules."`
+	PathStyle       bool      `json:"pathStyle" doc:"Address buckets as endpoint/bucket instead of bucket.endpoint: true for MinIO."`
+	Insecure        bool      `json:"insecure" doc:"Plain HTTP to the endpoint (an in-cluster MinIO without TLS)."`
+	AccessKeyID     SecretRef `json:"accessKeyID" doc:"Where the access key ID comes from (fromEnv or fromVault). It reaches Loki through a Secret and environment variables, never through the ConfigMap."`
+	SecretAccessKey SecretRef `json:"secretAccessKey" doc:"Where the secret access key comes from (fromEnv or fromVault)."`
+}
+
 // Collector types.
-const CollectorPromtail = "promtail"
+const (
+	CollectorPromtail = "promtail"
+	CollectorAlloy    = "alloy"
+)
 
 // Collector configures the log collector DaemonSet.
 type Collector struct {
 	Enabled   bool      `json:"enabled" doc:"Deploy the collector."`
-	Type      string    `json:"type" doc:"Collector program: promtail."`
-	Image     string    `json:"image" doc:"Collector container image. Promtail's last images are 3.6.x."`
+	Type      string    `json:"type" doc:"Collector program: alloy (Grafana Alloy, which reads logs through the Kubernetes API: no hostPath, runs restricted) or promtail (end of life since March 2026; reads the nodes' log files through hostPath, as root)."`
+	Image     string    `json:"image" doc:"Collector container image. Empty: the pinned image of the chosen type (Promtail's last images are 3.6.x)."`
 	Resources Resources `json:"resources" doc:"CPU and memory of the collector container."`
-	Namespace string    `json:"namespace" doc:"Namespace of the collector. Empty: <namespace>-collector. Promtail reads the nodes' log files through hostPath volumes as root, which only the Pod Security level privileged allows; in its own namespace that exception does not weaken the stack's namespace, which stays restricted."`
+	Namespace string    `json:"namespace" doc:"Namespace of the collector. Empty: <namespace>-collector. Promtail reads the nodes' log files through hostPath volumes as root, which only the Pod Security level privileged allows; in its own namespace that exception does not weaken the stack's namespace, which stays restricted. Alloy runs restricted."`
 }
 
 // NetworkPolicy configures who may reach Loki.

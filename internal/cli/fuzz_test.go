@@ -50,7 +50,7 @@ func FuzzGenerate(f *testing.F) {
 			t.Fatalf("generate succeeded on input that does not load: %v", err)
 		}
 		ns, grafanaNS := doc.Stack.Metadata.Namespace, doc.Stack.Spec.Monitoring.GrafanaDatasource.Namespace
-		collectorNS := doc.Stack.Spec.Collector.Namespace
+		collectorNS, collectorSuffix := doc.Stack.Spec.Collector.Namespace, "-"+doc.Stack.Spec.Collector.Type
 		objs := strings.Split(out.String(), "\n---\n")
 		if len(objs) < 5 {
 			t.Fatalf("only %d objects", len(objs))
@@ -69,7 +69,7 @@ func FuzzGenerate(f *testing.F) {
 					t.Fatalf("cluster-scoped %s has namespace %q", m.Kind, m.Metadata.Namespace)
 				}
 			case m.Kind == "ConfigMap" && m.Metadata.Namespace == grafanaNS && strings.HasSuffix(m.Metadata.Name, "-grafana-datasource"):
-			case m.Metadata.Namespace == collectorNS && strings.HasSuffix(m.Metadata.Name, "-promtail"):
+			case m.Metadata.Namespace == collectorNS && strings.HasSuffix(m.Metadata.Name, collectorSuffix):
 			case m.Metadata.Namespace != ns:
 				t.Fatalf("%s %s in namespace %q, want %q", m.Kind, m.Metadata.Name, m.Metadata.Namespace, ns)
 			}

@@ -49,9 +49,11 @@ func runGenerate(ctx context.Context, s Streams, env plugin.LookupEnv, f *genera
 	}
 	in := generator.Input{Stack: doc.Stack, DryRun: f.dryRun, PartOf: argo.AppName}
 	if !f.dryRun {
-		if in.Credentials, err = plugin.ResolveCredentials(ctx, doc, plugin.Options{Env: env, Warn: s.Err}); err != nil {
+		creds, err := plugin.ResolveCredentials(ctx, doc, plugin.Options{Env: env, Warn: s.Err})
+		if err != nil {
 			return err
 		}
+		in.Credentials, in.ObjectStorage = creds.Users, creds.ObjectStorage
 	}
 	objs, err := generator.Generate(in)
 	if err != nil {

@@ -21,7 +21,7 @@ var snapshot = flag.String("snapshot", "", "at a release: record the immutable f
 // snapshotCases are the examples recorded as baselines at a release: the
 // seed deployment and cases that differ in what is immutable (defaults
 // only, Promtail off, every feature on, other names and namespaces).
-var snapshotCases = []string{"seed", "minimal", "features-off", "features-on", "custom-names"}
+var snapshotCases = []string{"seed", "minimal", "features-off", "features-on", "custom-names", "simple-scalable"}
 
 // TestImmutableFieldsUnchanged renders each baseline's loki.yaml (a copy of
 // the input as it was at that release, standing for an existing install)

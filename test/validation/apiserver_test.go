@@ -156,7 +156,8 @@ func applyNamespaces(t *testing.T, srv *apiserver.Server, objs []*unstructured.U
 
 // checkPodSecurityLabels makes sure the "zero warnings" result means
 // something: the live namespace warns at the level loki-cmp emitted, and
-// that level is restricted unless Promtail (hostPath, root) runs there.
+// that level is restricted unless Promtail (hostPath, root) runs there;
+// Alloy runs restricted.
 func checkPodSecurityLabels(t *testing.T, srv *apiserver.Server, ns *unstructured.Unstructured, objs []*unstructured.Unstructured) {
 	t.Helper()
 	live, err := srv.Dynamic.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).
@@ -166,7 +167,7 @@ func checkPodSecurityLabels(t *testing.T, srv *apiserver.Server, ns *unstructure
 	}
 	want := "restricted"
 	for _, o := range objs {
-		if o.GetKind() == "DaemonSet" && o.GetNamespace() == ns.GetName() {
+		if o.GetKind() == "DaemonSet" && o.GetNamespace() == ns.GetName() && o.GetLabels()["app.kubernetes.io/name"] == "promtail" {
 			want = "privileged"
 		}
 	}

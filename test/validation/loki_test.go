@@ -30,27 +30,62 @@ import (
 const lokiConfigKey = "config.yaml"
 
 // TestLokiVerifiesEveryConfig has Loki itself check the rendered config of
-// every example: `loki -verify-config` parses it into Loki's own config
-// structs (unknown or misplaced keys fail) and runs Loki's validation.
+// every example, once per Loki workload with that workload's own arguments
+// (-target, -config.expand-env): `loki -verify-config` parses the config
+// into Loki's own config structs (unknown or misplaced keys fail) and runs
+// Loki's validation for that target.
 func TestLokiVerifiesEveryConfig(t *testing.T) {
 	loki := testtools.Find(t, "loki")
 	for _, ex := range render.Examples(t) {
 		t.Run(ex.Name, func(t *testing.T) {
 			t.Parallel()
 			file := writeLokiConfig(t, lokiConfig(t, ex.File))
-			out, err := exec.Command(loki, "-config.file="+file, "-verify-config").CombinedOutput()
-			if err != nil || !strings.Contains(string(out), `msg="config is valid"`) {
-				t.Fatalf("loki -verify-config: %v\n%s", err, out)
+			workloads := lokiWorkloads(t, render.Objects(t, ex.File))
+			if len(workloads) == 0 {
+				t.Fatal("no Loki workload")
 			}
-			// Loki logs what it accepts but will not honour (deprecated or
-			// ignored settings) as warnings: none is acceptable either.
-			for _, line := range strings.Split(string(out), "\n") {
-				if strings.Contains(line, "level=warn") || strings.Contains(line, "level=error") {
-					t.Errorf("loki -verify-config: %s", line)
+			for _, w := range workloads {
+				args := append(withConfigFile(containerArgs(t, w, "loki"), file), "-verify-config")
+				cmd := exec.Command(loki, args...)
+				// The object-storage keys reach Loki as environment
+				// variables; -config.expand-env fills them in.
+				cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
+				out, err := cmd.CombinedOutput()
+				if err != nil || !strings.Contains(string(out), `msg="config is valid"`) {
+					t.Fatalf("%s %s: loki %s: %v\n%s", w.GetKind(), w.GetName(), strings.Join(args, " "), err, out)
+				}
+				// Loki logs what it accepts but will not honour (deprecated
+				// or ignored settings) as warnings: none is acceptable either.
+				for _, line := range strings.Split(string(out), "\n") {
+					if strings.Contains(line, "level=warn") || strings.Contains(line, "level=error") {
+						t.Errorf("%s %s: loki -verify-config: %s", w.GetKind(), w.GetName(), line)
+					}
 				}
 			}
 		})
 	}
+}
+
+// lokiWorkloads are the StatefulSets and Deployments running Loki.
+func lokiWorkloads(t *testing.T, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		if (o.GetKind() == "StatefulSet" || o.GetKind() == "Deployment") && o.GetLabels()["app.kubernetes.io/name"] == "loki" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// withConfigFile points -config.file at file.
+func withConfigFile(args []string, file string) []string {
+	out := append([]string(nil), args...)
+	for i, a := range out {
+		if strings.HasPrefix(a, "-config.file=") {
+			out[i] = "-config.file=" + file
+		}
+	}
+	return out
 }
 
 // TestLokiPushAndQuery starts Loki with the seed's rendered config and
@@ -70,12 +105,7 @@ func TestLokiPushAndQuery(t *testing.T) {
 	file := writeLokiConfig(t, cfg)
 
 	doc := render.Stack(t, seed)
-	args := containerArgs(t, render.Find(t, objs, "StatefulSet", doc.Stack.Metadata.Name), "loki")
-	for i, a := range args {
-		if strings.HasPrefix(a, "-config.file=") {
-			args[i] = "-config.file=" + file
-		}
-	}
+	args := withConfigFile(containerArgs(t, render.Find(t, objs, "StatefulSet", doc.Stack.Metadata.Name), "loki"), file)
 	loki := proc.Start(t, t.TempDir(), "loki", exec.Command(lokiBin, args...))
 	base := proc.URL(httpPort)
 	waitReady(t, loki, base+"/ready", 3*time.Minute)

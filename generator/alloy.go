@@ -1,0 +1,233 @@
+package generator
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Grafana Alloy, Promtail's successor, as the log collector. It reads the
+// logs of the pods on its node through the Kubernetes API
+// (loki.source.kubernetes), so it needs no hostPath and runs under the
+// "restricted" Pod Security Standard, as a non-root user.
+
+const (
+	alloyPort       = 12345
+	alloyUID        = 473 // the "alloy" user of the grafana/alloy image
+	alloyConfigDir  = "/etc/alloy"
+	alloyConfigFile = "config.alloy"
+	alloyDataDir    = "/var/lib/alloy/data"
+)
+
+// alloyBlock is one block of Alloy's configuration syntax:
+//
+//	name "label" {
+//	  attribute = value
+//	  nested { ... }
+//	}
+//
+// Values are alloyValues, so every string is quoted by one function.
+type alloyBlock struct {
+	name, label string
+	attrs       []alloyAttr
+	blocks      []alloyBlock
+}
+
+type alloyAttr struct {
+	name  string
+	value alloyValue
+}
+
+// alloyValue is an expression: a quoted string, a reference or a list.
+type alloyValue interface{ alloy() string }
+
+type alloyString string
+type alloyRef string // a component export, function call or operator expression
+type alloyList []alloyValue
+
+// Alloy's string literals use Go's escapes.
+func (s alloyString) alloy() string { return strconv.Quote(string(s)) }
+func (r alloyRef) alloy() string    { return string(r) }
+func (l alloyList) alloy() string {
+	parts := make([]string, len(l))
+	for i, v := range l {
+		parts[i] = v.alloy()
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+func (b alloyBlock) write(sb *strings.Builder, indent string) {
+	sb.WriteString(indent + b.name)
+	if b.label != "" {
+		sb.WriteString(" " + strconv.Quote(b.label))
+	}
+	sb.WriteString(" {\n")
+	for _, a := range b.attrs {
+		sb.WriteString(indent + "  " + a.name + " = " + a.value.alloy() + "\n")
+	}
+	for _, nested := range b.blocks {
+		nested.write(sb, indent+"  ")
+	}
+	sb.WriteString(indent + "}\n")
+}
+
+func attr(name string, v alloyValue) alloyAttr { return alloyAttr{name, v} }
+
+// relabelRule copies a discovered meta label to a log label.
+func relabelRule(source, target string) alloyBlock {
+	return alloyBlock{name: "rule", attrs: []alloyAttr{
+		attr("source_labels", alloyList{alloyString(source)}),
+		attr("target_label", alloyString(target)),
+	}}
+}
+
+// alloyConfig discovers the pods of this node, labels their logs like
+// Promtail does (namespace, pod, container, node_name, app) and pushes
+// them to Loki.
+func (g *gen) alloyConfig() string {
+	blocks := []alloyBlock{
+		{name: "discovery.kubernetes", label: "pods", attrs: []alloyAttr{attr("role", alloyString("pod"))},
+			blocks: []alloyBlock{{name: "selectors", attrs: []alloyAttr{
+				attr("role", alloyString("pod")),
+				// Only this node's pods: each DaemonSet pod reads its own node's logs.
+				attr("field", alloyRef(`"spec.nodeName=" + sys.env("NODE_NAME")`)),
+			}}}},
+		{name: "discovery.relabel", label: "pods",
+			attrs: []alloyAttr{attr("targets", alloyRef("discovery.kubernetes.pods.targets"))},
+			blocks: []alloyBlock{
+				relabelRule("__meta_kubernetes_namespace", "namespace"),
+				relabelRule("__meta_kubernetes_pod_name", "pod"),
+				relabelRule("__meta_kubernetes_pod_container_name", "container"),
+				relabelRule("__meta_kubernetes_pod_node_name", "node_name"),
+				relabelRule("__meta_kubernetes_pod_label_app_kubernetes_io_name", "app"),
+			}},
+		{name: "loki.source.kubernetes", label: "pods", attrs: []alloyAttr{
+			attr("targets", alloyRef("discovery.relabel.pods.output")),
+			attr("forward_to", alloyList{alloyRef("loki.write.default.receiver")}),
+		}},
+		{name: "loki.write", label: "default", blocks: []alloyBlock{
+			{name: "endpoint", attrs: []alloyAttr{attr("url", alloyString(g.pushURL()))}},
+		}},
+	}
+	var sb strings.Builder
+	sb.WriteString("// Rendered by loki-cmp: tail the logs of this node's pods through the\n// Kubernetes API and push them to Loki.\n")
+	for _, b := range blocks {
+		sb.WriteByte('\n')
+		b.write(&sb, "")
+	}
+	return sb.String()
+}
+
+// alloy returns the collector's objects.
+func (g *gen) alloy() []Object {
+	cfg := g.alloyConfig()
+	ns := g.s.Spec.Collector.Namespace
+	meta := func(name string) metav1.ObjectMeta {
+		return g.meta(name, ns, "alloy", componentCollector, waveWorkload)
+	}
+	clusterMeta := func() metav1.ObjectMeta {
+		return g.meta(g.n.collectorCluster, "", "alloy", componentCollector, waveWorkload)
+	}
+	return []Object{
+		&corev1.ServiceAccount{TypeMeta: typeMeta("v1", "ServiceAccount"), ObjectMeta: meta(g.n.collector)},
+		&corev1.ConfigMap{
+			TypeMeta:   typeMeta("v1", "ConfigMap"),
+			ObjectMeta: meta(g.n.collector),
+			Data:       map[string]string{alloyConfigFile: cfg},
+		},
+		&rbacv1.ClusterRole{
+			TypeMeta:   typeMeta("rbac.authorization.k8s.io/v1", "ClusterRole"),
+			ObjectMeta: clusterMeta(),
+			// Discover pods and read their logs; nothing else.
+			Rules: []rbacv1.PolicyRule{{
+				APIGroups: []string{""},
+				Resources: []string{"pods", "pods/log"},
+				Verbs:     []string{"get", "list", "watch"},
+			}},
+		},
+		&rbacv1.ClusterRoleBinding{
+			TypeMeta:   typeMeta("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+			ObjectMeta: clusterMeta(),
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: g.n.collectorCluster},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: g.n.collector, Namespace: ns}},
+		},
+		g.alloyDaemonSet(meta(g.n.collector), cfg),
+	}
+}
+
+func (g *gen) alloyDaemonSet(m metav1.ObjectMeta, cfg string) Object {
+	c := g.s.Spec.Collector
+	no := false
+	sum := sha256.Sum256([]byte(cfg))
+	return &appsv1.DaemonSet{
+		TypeMeta:   typeMeta("apps/v1", "DaemonSet"),
+		ObjectMeta: m,
+		Spec: appsv1.DaemonSetSpec{
+			Selector:       &metav1.LabelSelector{MatchLabels: g.selector("alloy", componentCollector)},
+			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{
+					Labels:      g.podLabels("alloy", componentCollector),
+					Annotations: map[string]string{"checksum/config": hex.EncodeToString(sum[:])},
+				},
+				Spec: corev1.PodSpec{
+					ServiceAccountName: g.n.collector,
+					EnableServiceLinks: &no,
+					SecurityContext:    restrictedPodSecurity(alloyUID),
+					Tolerations:        controlPlaneTolerations(),
+					Containers: []corev1.Container{{
+						Name:  "alloy",
+						Image: c.Image,
+						Args: []string{
+							"run", alloyConfigDir + "/" + alloyConfigFile,
+							"--storage.path=" + alloyDataDir,
+							"--server.http.listen-addr=0.0.0.0:" + strconv.Itoa(alloyPort),
+							"--disable-reporting",
+						},
+						Env: []corev1.EnvVar{{
+							Name:      "NODE_NAME",
+							ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}},
+						}},
+						Ports: []corev1.ContainerPort{{Name: "http-metrics", ContainerPort: alloyPort, Protocol: corev1.ProtocolTCP}},
+						ReadinessProbe: &corev1.Probe{
+							ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+								Path: "/-/ready", Port: intstr.FromString("http-metrics"),
+							}},
+							InitialDelaySeconds: 10,
+						},
+						Resources:       resources(c.Resources),
+						SecurityContext: restrictedContainerSecurity(),
+						VolumeMounts: []corev1.VolumeMount{
+							{Name: "config", MountPath: alloyConfigDir, ReadOnly: true},
+							{Name: "data", MountPath: alloyDataDir},
+							{Name: "tmp", MountPath: "/tmp"},
+						},
+					}},
+					Volumes: []corev1.Volume{
+						{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+							LocalObjectReference: corev1.LocalObjectReference{Name: g.n.collector},
+						}}},
+						{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+						{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+					},
+				},
+			},
+		},
+	}
+}
+
+// controlPlaneTolerations let the collector run on control-plane nodes too:
+// their pods' logs matter as much as any other's.
+func controlPlaneTolerations() []corev1.Toleration {
+	return []corev1.Toleration{
+		{Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
+		{Key: "node-role.kubernetes.io/master", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
+	}
+}
