@@ -147,7 +147,7 @@ patches:
         name: loki-cmp-vault
       data:
         VAULT_ADDR: https://vault.example.org:8200
-        VAULT_CACERT: /etc/loki-cmp/vault-ca/ca.crt
+        VAULT_CACERT: /etc/vault-ca/ca.crt
         LOKI_CMP_VAULT_ALLOWED_PATHS: secret/loki/*,secret/shared/loki-*
 `
 	// The existing Argo CD's manifests, next to the kustomization (files
@@ -167,7 +167,7 @@ patches:
 	decode(t, m, "Deployment", "argocd-repo-server", &d)
 	cm := checkSidecar(t, m, &d, "registry.example.org/loki-cmp:1.2.3", map[string]string{
 		"VAULT_ADDR":                   "https://vault.example.org:8200",
-		"VAULT_CACERT":                 "/etc/loki-cmp/vault-ca/ca.crt",
+		"VAULT_CACERT":                 "/etc/vault-ca/ca.crt",
 		"LOKI_CMP_VAULT_AUTH":          "kubernetes",
 		"LOKI_CMP_VAULT_K8S_ROLE":      "loki-cmp",
 		"LOKI_CMP_VAULT_K8S_MOUNT":     "kubernetes",
@@ -338,8 +338,8 @@ func checkSidecar(t *testing.T, m resmap.ResMap, d *appsv1.Deployment, image str
 			t.Errorf("ConfigMap key %s holds a credential; ConfigMaps are not secret", k)
 		}
 	}
-	if ca := volumes[mounts["/etc/loki-cmp/vault-ca"].Name]; ca.ConfigMap == nil || ca.ConfigMap.Name != "loki-cmp-vault-ca" || ca.ConfigMap.Optional == nil || !*ca.ConfigMap.Optional {
-		t.Errorf("/etc/loki-cmp/vault-ca: want the optional ConfigMap loki-cmp-vault-ca, got %+v", ca)
+	if ca := volumes[mounts["/etc/vault-ca"].Name]; ca.ConfigMap == nil || ca.ConfigMap.Name != "loki-cmp-vault-ca" || ca.ConfigMap.Optional == nil || !*ca.ConfigMap.Optional {
+		t.Errorf("/etc/vault-ca: want the optional ConfigMap loki-cmp-vault-ca, got %+v", ca)
 	}
 	return cmRef
 }

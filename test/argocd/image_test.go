@@ -72,14 +72,13 @@ func (b *buildah) must(args ...string) string {
 	return o
 }
 
-// TestImage builds the sidecar image from the repository's Dockerfile with
-// buildah, then runs loki-cmp inside it.
-func TestImage(t *testing.T) {
-	b := newBuildah(t)
+// buildImage builds the image from the repository's Dockerfile in the build
+// context `make image` uses: the repository with bin/loki-cmp built (here the
+// binary TestMain built from this checkout).
+func (b *buildah) buildImage() string {
+	t := b.t
+	t.Helper()
 	root := repoRoot()
-
-	// The build context `make image` uses: the repository with bin/loki-cmp
-	// built (here the binary TestMain built from this checkout).
 	ctxDir := t.TempDir()
 	for _, f := range []string{"Dockerfile", ".dockerignore", "plugin.yaml"} {
 		copyFile(t, filepath.Join(root, f), filepath.Join(ctxDir, f), 0o644)
@@ -90,6 +89,16 @@ func TestImage(t *testing.T) {
 
 	const image = "localhost/loki-cmp:argocd-test"
 	b.must("bud", "--isolation", "chroot", "--layers=false", "-f", filepath.Join(ctxDir, "Dockerfile"), "-t", image, ctxDir)
+	return image
+}
+
+// TestImage builds the sidecar image from the repository's Dockerfile with
+// buildah, then runs loki-cmp inside it.
+func TestImage(t *testing.T) {
+	b := newBuildah(t)
+	root := repoRoot()
+
+	image := b.buildImage()
 
 	user := strings.TrimSpace(b.must("inspect", "--type", "image", "--format", "{{.OCIv1.Config.User}}", image))
 	if user != "999:999" {
