@@ -104,7 +104,7 @@ locally, printing exactly what Argo CD would apply.`,
 		Version:       version,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newGenerate(s, env), newValidate(s, env), newParameters(s, env), newVersion(s))
+	root.AddCommand(newGenerate(s, env), newValidate(s, env), newParameters(s, env), newInit(s), newSchema(s), newVersion(s))
 	// Unknown subcommands are usage errors too.
 	root.Args = func(_ *cobra.Command, args []string) error {
 		if len(args) > 0 {
