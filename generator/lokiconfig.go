@@ -176,10 +176,11 @@ const (
 )
 
 // scalableConfig fills in what the three targets need to find each other
-// and the object store: memberlist for every ring (Loki applies it to all
-// rings when join_members is set, and discovers the query schedulers
-// through their ring), the backend's compactor and index gateways, and the
-// buckets.
+// and the object store: memberlist for every ring (said explicitly in the
+// common ring: Loki would otherwise fall back to Consul as soon as any
+// common ring setting, such as an instance address, is given; the query
+// schedulers are found through their ring), the backend's compactor and
+// index gateways, and the buckets.
 func (g *gen) scalableConfig(c *lokiConfig) {
 	o := g.s.Spec.ObjectStorage
 	s3 := func(bucket string) lokiS3 {
@@ -194,6 +195,8 @@ func (g *gen) scalableConfig(c *lokiConfig) {
 	c.Common.CompactorGRPCAddress = fmt.Sprintf("%s.%s.svc:%d", backend, g.ns, lokiGRPCPort)
 	chunks := s3(o.ChunksBucket)
 	c.Common.Storage.S3 = &chunks
+	c.Common.Ring = &lokiRing{}
+	c.Common.Ring.KVStore.Store = "memberlist"
 	c.Memberlist = &lokiMemberlist{JoinMembers: []string{fmt.Sprintf("%s.%s.svc:%d", g.n.memberlist, g.ns, lokiMemberlistPort)}}
 	c.StorageConfig = &lokiStorageConfig{}
 	c.StorageConfig.TSDBShipper.IndexGatewayClient.ServerAddress = fmt.Sprintf("dns+%s-headless.%s.svc:%d", backend, g.ns, lokiGRPCPort)

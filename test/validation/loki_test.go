@@ -110,34 +110,47 @@ func TestLokiPushAndQuery(t *testing.T) {
 	base := proc.URL(httpPort)
 	waitReady(t, loki, base+"/ready", 3*time.Minute)
 
+	pushAndQuery(t, base, base, "seed", 60*time.Second)
+}
+
+// pushAndQuery pushes one unique line to pushBase through the JSON push API
+// and reads it back from queryBase with a LogQL range query, retrying the
+// query until wait has passed (the query path may need a moment after
+// /ready to connect its queriers to the scheduler and ingesters).
+func pushAndQuery(t *testing.T, pushBase, queryBase, example string, wait time.Duration) {
+	t.Helper()
 	line := "loki-cmp test line " + randomHex(t)
 	now := time.Now()
 	push := map[string]any{"streams": []any{map[string]any{
-		"stream": map[string]string{"job": "loki-cmp-test", "example": "seed"},
+		"stream": map[string]string{"job": "loki-cmp-test", "example": example},
 		"values": [][]string{{strconv.FormatInt(now.UnixNano(), 10), line}},
 	}}}
 	body, _ := json.Marshal(push)
-	resp, err := http.Post(base+"/loki/api/v1/push", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	deadline := time.Now().Add(wait)
+	for {
+		resp, err := http.Post(pushBase+"/loki/api/v1/push", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		respBody, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNoContent {
+			break
+		}
+		// A write ring still forming answers 5xx ("too many unhealthy instances").
+		if resp.StatusCode < 500 || time.Now().After(deadline) {
+			t.Fatalf("push: %s: %s", resp.Status, respBody)
+		}
+		time.Sleep(time.Second)
 	}
-	respBody, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("push: %s: %s", resp.Status, respBody)
-	}
-
 	q := url.Values{
 		"query": {`{job="loki-cmp-test"} |= "` + line + `"`},
 		"start": {strconv.FormatInt(now.Add(-time.Hour).UnixNano(), 10)},
 		"end":   {strconv.FormatInt(now.Add(time.Minute).UnixNano(), 10)},
 		"limit": {"10"},
 	}
-	// The line is in the ingester at once; the query path may need a moment
-	// after /ready to have its querier connected to the scheduler.
-	deadline := time.Now().Add(60 * time.Second)
 	for {
-		got, status, err := queryRange(base, q)
+		got, status, err := queryRange(queryBase, q)
 		if err == nil && len(got) == 1 && got[0] == line {
 			return
 		}
