@@ -10,10 +10,6 @@ import (
 	"syscall"
 
 	"github.com/thedevops/loki-cmp/internal/cli"
-
-	// CA roots for Vault over TLS when the system has none (the sidecar
-	// image is FROM scratch); system roots win where they exist.
-	_ "golang.org/x/crypto/x509roots/fallback"
 )
 
 func main() {

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,9 +13,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
+	"golang.org/x/crypto/x509roots/fallback/bundle"
 )
 
 // Ref is one key of one KV secret, as written in loki.yaml.
@@ -70,6 +73,9 @@ func newAPIClient(s Settings) (*vaultapi.Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, configError(fmt.Sprintf("%s must be a URL such as https://vault.example.org:8200, not %q", EnvAddr, s.Address))
 	}
+	if u.Scheme == "https" {
+		setFallbackRoots()
+	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	cfg := &vaultapi.Config{
@@ -101,6 +107,27 @@ func newAPIClient(s Settings) (*vaultapi.Client, error) {
 	}
 	return api, nil
 }
+
+// setFallbackRoots gives Go the CA roots of golang.org/x/crypto/x509roots
+// for the case where the system has none: the sidecar image is FROM
+// scratch. System roots win where they exist. Parsing the bundle costs a
+// few milliseconds, so it happens only when Vault is reached over TLS, not
+// in every run (a blank import of x509roots/fallback would do it at start).
+var setFallbackRoots = sync.OnceFunc(func() {
+	pool := x509.NewCertPool()
+	for c := range bundle.Roots() {
+		cert, err := x509.ParseCertificate(c.Certificate)
+		if err != nil {
+			continue // a bundle entry Go cannot parse is one root less
+		}
+		if c.Constraint == nil {
+			pool.AddCert(cert)
+		} else {
+			pool.AddCertWithConstraint(cert, c.Constraint)
+		}
+	}
+	x509.SetFallbackRoots(pool)
+})
 
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
