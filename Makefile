@@ -15,7 +15,7 @@ LDFLAGS := -s -w -X github.com/thedevops/loki-cmp/internal/cli.version=$(VERSION
 SEED    := testdata/examples/seed/loki.yaml
 IMAGE   ?= loki-cmp
 # Real programs the tests run against; hack/test-tools.sh provides them.
-TEST_TOOLS := htpasswd kube-apiserver etcd loki vault buildah
+TEST_TOOLS := htpasswd kube-apiserver etcd loki vault buildah minio alloy
 
 export CGO_ENABLED := 0
 
