@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -57,7 +59,7 @@ func (o Override) node() *yaml.Node {
 		}
 	case map[string]string:
 		leaf = &yaml.Node{Kind: yaml.MappingNode}
-		for _, k := range sortedKeys(v) {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			leaf.Content = append(leaf.Content,
 				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k},
 				&yaml.Node{Kind: yaml.ScalarNode, Value: v[k]})

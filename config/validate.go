@@ -2,13 +2,14 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net"
 	"net/mail"
 	"net/url"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -410,15 +411,6 @@ func parseLokiDuration(s string) (time.Duration, bool) {
 	return total, true
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // retention accepts a Loki duration: 0s (keep forever) or at least 24h, which
 // Loki's compactor requires.
 func (v *validator) retention(path, d string) {
@@ -479,7 +471,7 @@ func (v *validator) image(path, ref string) {
 }
 
 func (v *validator) labels(path string, m map[string]string, reserved []string) {
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if hasNonPrint(k) {
 			continue // reported by noControlChars
 		}
@@ -493,7 +485,7 @@ func (v *validator) labels(path string, m map[string]string, reserved []string) 
 }
 
 func (v *validator) annotations(path string, m map[string]string) {
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if hasNonPrint(k) {
 			continue // reported by noControlChars
 		}

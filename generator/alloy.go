@@ -8,7 +8,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -125,41 +124,10 @@ func (g *gen) alloyConfig() string {
 	return sb.String()
 }
 
-// alloy returns the collector's objects.
+// alloy returns the collector's objects. Its RBAC allows discovering pods
+// and reading their logs; nothing else.
 func (g *gen) alloy() []Object {
-	cfg := g.alloyConfig()
-	ns := g.s.Spec.Collector.Namespace
-	meta := func(name string) metav1.ObjectMeta {
-		return g.meta(name, ns, "alloy", componentCollector, waveWorkload)
-	}
-	clusterMeta := func() metav1.ObjectMeta {
-		return g.meta(g.n.collectorCluster, "", "alloy", componentCollector, waveWorkload)
-	}
-	return []Object{
-		&corev1.ServiceAccount{TypeMeta: typeMeta("v1", "ServiceAccount"), ObjectMeta: meta(g.n.collector)},
-		&corev1.ConfigMap{
-			TypeMeta:   typeMeta("v1", "ConfigMap"),
-			ObjectMeta: meta(g.n.collector),
-			Data:       map[string]string{alloyConfigFile: cfg},
-		},
-		&rbacv1.ClusterRole{
-			TypeMeta:   typeMeta("rbac.authorization.k8s.io/v1", "ClusterRole"),
-			ObjectMeta: clusterMeta(),
-			// Discover pods and read their logs; nothing else.
-			Rules: []rbacv1.PolicyRule{{
-				APIGroups: []string{""},
-				Resources: []string{"pods", "pods/log"},
-				Verbs:     []string{"get", "list", "watch"},
-			}},
-		},
-		&rbacv1.ClusterRoleBinding{
-			TypeMeta:   typeMeta("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
-			ObjectMeta: clusterMeta(),
-			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: g.n.collectorCluster},
-			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: g.n.collector, Namespace: ns}},
-		},
-		g.alloyDaemonSet(meta(g.n.collector), cfg),
-	}
+	return g.collectorObjects("alloy", alloyConfigFile, g.alloyConfig(), readOnly("pods", "pods/log"), g.alloyDaemonSet)
 }
 
 func (g *gen) alloyDaemonSet(m metav1.ObjectMeta, cfg string) Object {

@@ -3,7 +3,8 @@ package generator
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"sort"
+	"maps"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -86,7 +87,7 @@ func (g *gen) networkPolicy() Object {
 		from[ds.Namespace] = true
 	}
 	var peers []networkingv1.NetworkPolicyPeer
-	for _, ns := range sortedKeys(from) {
+	for _, ns := range slices.Sorted(maps.Keys(from)) {
 		peers = append(peers, networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{
 			MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns},
 		}})
@@ -113,15 +114,6 @@ func (g *gen) networkPolicy() Object {
 			Ingress:     rules,
 		},
 	}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // grafanaProvisioning is Grafana's datasource provisioning file.

@@ -6,7 +6,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -93,41 +92,11 @@ func (g *gen) promtailConfigYAML() string {
 	return mustYAML(c)
 }
 
-// promtail returns the collector's objects.
+// promtail returns the collector's objects. Its RBAC allows read-only
+// discovery of pods and their nodes.
 func (g *gen) promtail() []Object {
-	cfg := g.promtailConfigYAML()
-	ns := g.s.Spec.Collector.Namespace
-	meta := func(name string) metav1.ObjectMeta {
-		return g.meta(name, ns, "promtail", componentCollector, waveWorkload)
-	}
-	clusterMeta := func() metav1.ObjectMeta {
-		return g.meta(g.n.collectorCluster, "", "promtail", componentCollector, waveWorkload)
-	}
-	return []Object{
-		&corev1.ServiceAccount{TypeMeta: typeMeta("v1", "ServiceAccount"), ObjectMeta: meta(g.n.collector)},
-		&corev1.ConfigMap{
-			TypeMeta:   typeMeta("v1", "ConfigMap"),
-			ObjectMeta: meta(g.n.collector),
-			Data:       map[string]string{promtailConfigFile: cfg},
-		},
-		&rbacv1.ClusterRole{
-			TypeMeta:   typeMeta("rbac.authorization.k8s.io/v1", "ClusterRole"),
-			ObjectMeta: clusterMeta(),
-			// Read-only discovery of pods and their nodes.
-			Rules: []rbacv1.PolicyRule{{
-				APIGroups: []string{""},
-				Resources: []string{"nodes", "nodes/proxy", "services", "endpoints", "pods"},
-				Verbs:     []string{"get", "list", "watch"},
-			}},
-		},
-		&rbacv1.ClusterRoleBinding{
-			TypeMeta:   typeMeta("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
-			ObjectMeta: clusterMeta(),
-			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: g.n.collectorCluster},
-			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: g.n.collector, Namespace: ns}},
-		},
-		g.promtailDaemonSet(meta(g.n.collector), cfg),
-	}
+	return g.collectorObjects("promtail", promtailConfigFile, g.promtailConfigYAML(),
+		readOnly("nodes", "nodes/proxy", "services", "endpoints", "pods"), g.promtailDaemonSet)
 }
 
 func (g *gen) promtailDaemonSet(m metav1.ObjectMeta, cfg string) Object {
