@@ -5,7 +5,10 @@
 package generator
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -95,10 +98,29 @@ type gen struct {
 }
 
 func newGen(s *v1alpha1.LokiStack, partOf string) *gen {
-	if partOf == "" {
-		partOf = "loki"
+	return &gen{s: s, ns: s.Metadata.Namespace, n: namesFor(s), partOf: labelValue(partOf, "loki")}
+}
+
+// labelValue makes v a valid label value: Argo CD allows Application names
+// of up to 253 characters (and, for Applications in other namespaces, a
+// "namespace/name" form), label values stop at 63 characters of
+// [A-Za-z0-9_.-]. Other characters become "-"; a longer name keeps its
+// start and gets a hash of the whole, so it stays unique and stable.
+func labelValue(v, empty string) string {
+	clean := strings.Trim(strings.Map(func(r rune) rune {
+		if r < 0x80 && (r == '_' || r == '.' || r == '-' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			return r
+		}
+		return '-'
+	}, v), "_.-")
+	switch {
+	case clean == "":
+		return empty
+	case len(clean) <= 63 && clean == v:
+		return clean
 	}
-	return &gen{s: s, ns: s.Metadata.Namespace, n: namesFor(s), partOf: partOf}
+	sum := sha256.Sum256([]byte(v))
+	return strings.Trim(clean[:min(len(clean), 52)], "_.-") + "-" + hex.EncodeToString(sum[:])[:10]
 }
 
 // names are the object names derived from metadata.name. Changing any of

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/thedevops/loki-cmp/config"
 	"github.com/thedevops/loki-cmp/generator/crd"
@@ -362,5 +363,32 @@ func TestEncodeIsDeterministic(t *testing.T) {
 	}
 	if bytes.Contains(first, []byte("status:")) || bytes.Contains(first, []byte("creationTimestamp")) {
 		t.Errorf("output has status or creationTimestamp")
+	}
+}
+
+// TestLongApplicationName: Argo CD's Application names may be longer than
+// a label value may be; the part-of label is shortened, stably and uniquely.
+func TestLongApplicationName(t *testing.T) {
+	for _, name := range []string{strings.Repeat("a", 64), strings.Repeat("a", 51) + "-.-" + strings.Repeat("b", 100), strings.Repeat("c", 253), "team-ns/logging", "ünïcode", "-x-"} {
+		in := stack(t, "")
+		in.PartOf = name
+		v := generate(t, in)[0].GetLabels()["app.kubernetes.io/part-of"]
+		if msgs := validation.IsValidLabelValue(v); len(msgs) > 0 || len(v) > 63 {
+			t.Errorf("part-of %q for a %d-character name: %v", v, len(name), msgs)
+		}
+		again := generate(t, in)[0].GetLabels()["app.kubernetes.io/part-of"]
+		if again != v {
+			t.Errorf("not stable: %q vs %q", v, again)
+		}
+	}
+	a, b := stack(t, ""), stack(t, "")
+	a.PartOf, b.PartOf = strings.Repeat("x", 70)+"1", strings.Repeat("x", 70)+"2"
+	if generate(t, a)[0].GetLabels()["app.kubernetes.io/part-of"] == generate(t, b)[0].GetLabels()["app.kubernetes.io/part-of"] {
+		t.Errorf("two long names that differ at the end got one label")
+	}
+	in := stack(t, "")
+	in.PartOf = "logging"
+	if v := generate(t, in)[0].GetLabels()["app.kubernetes.io/part-of"]; v != "logging" {
+		t.Errorf("short name changed: %q", v)
 	}
 }
