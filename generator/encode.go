@@ -74,11 +74,13 @@ func jsonMap(v any) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
+	tree, err := parseJSON(b)
+	if err != nil {
 		return nil, err
+	}
+	m, ok := tree.(map[string]any)
+	if !ok {
+		return nil, errJSON
 	}
 	return m, nil
 }

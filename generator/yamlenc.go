@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -109,16 +108,73 @@ func writeScalar(buf *bytes.Buffer, v any) {
 	}
 }
 
-// plainSafe matches strings that YAML reads as strings when written plain:
-// a letter or one of _ / first, then no character with a meaning in plain
-// scalars, not ending in ":".
-var plainSafe = regexp.MustCompile(`^[A-Za-z_/][A-Za-z0-9_./@+=-]*(:[A-Za-z0-9_./@+=-]+)*$`)
+// plainOK reports whether s can be written without quotes and still be
+// read back as the same string by YAML 1.1 and 1.2 parsers. Two shapes
+// qualify (checked by hand: this runs for every string of the output):
+//
+//   - words: a letter, "_" or "/" first, then letters, digits and
+//     _ . / @ + = -, with ":" only between two such characters, and not a
+//     word YAML reads as a boolean or null (yes, off, null, ...);
+//   - numbers with a unit, such as 10Gi, 500m, 744h or 1m30s: digits
+//     (optionally with a fraction), then a letter that cannot continue a
+//     number (not e for exponents, o or x for octal and hex, b for
+//     binary), then letters and digits.
+func plainOK(s string) bool {
+	if s == "" {
+		return false
+	}
+	if isDigit(s[0]) {
+		return numberWithUnit(s)
+	}
+	if !isLetter(s[0]) && s[0] != '_' && s[0] != '/' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if c == ':' {
+			if i+1 == len(s) || !wordByte(s[i+1]) {
+				return false
+			}
+			continue
+		}
+		if !wordByte(c) {
+			return false
+		}
+	}
+	return len(s) > 5 || !specialWords[strings.ToLower(s)]
+}
 
-// plainUnit matches a number with a unit, such as 10Gi, 500m, 744h or
-// 1m30s: digits, then a letter that cannot continue a number in YAML 1.1
-// or 1.2 (not e for exponents, o or x for octal and hex, b for binary),
-// then letters and digits.
-var plainUnit = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?[ac-dfgh-npqr-wyzAC-DFGH-NPQR-WYZ][A-Za-z0-9]*$`)
+func numberWithUnit(s string) bool {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	if i < len(s) && s[i] == '.' {
+		j := i + 1
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		if j == i+1 {
+			return false
+		}
+		i = j
+	}
+	if i == len(s) || !isLetter(s[i]) || strings.IndexByte("eEoOxXbB", s[i]) >= 0 {
+		return false
+	}
+	for i++; i < len(s); i++ {
+		if !isLetter(s[i]) && !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+func wordByte(c byte) bool {
+	return isLetter(c) || isDigit(c) || strings.IndexByte("_./@+=-", c) >= 0
+}
 
 // specialWords are strings that YAML 1.1 (yes, on, ...) or 1.2 read as
 // booleans or null.
@@ -131,7 +187,7 @@ var specialWords = map[string]bool{
 const maxImplicitKey = 200
 
 func writeString(buf *bytes.Buffer, s string) {
-	if (plainSafe.MatchString(s) && !specialWords[strings.ToLower(s)]) || plainUnit.MatchString(s) {
+	if plainOK(s) {
 		buf.WriteString(s)
 		return
 	}
