@@ -2,7 +2,9 @@ package generator
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -59,13 +61,13 @@ const DryRunAnnotation = "lokicmp.thedevops.dev/dry-run"
 // the format Traefik's basicAuth reads from an Opaque Secret.
 func (g *gen) basicAuthSecret(in Input) (Object, error) {
 	a := g.s.Spec.Auth
+	hashes, errs := g.hashAll(in)
 	var lines strings.Builder
 	for i, u := range a.Users {
-		hash, err := g.hashFor(in, i)
-		if err != nil {
-			return nil, fmt.Errorf("spec.auth.users[%d] (user %q): %w", i, u.Name, err)
+		if errs[i] != nil {
+			return nil, fmt.Errorf("spec.auth.users[%d] (user %q): %w", i, u.Name, errs[i])
 		}
-		lines.WriteString(htpasswd.Line(u.Name, hash))
+		lines.WriteString(htpasswd.Line(u.Name, hashes[i]))
 		lines.WriteByte('\n')
 	}
 	m := g.meta(g.n.basicAuth, g.ns, "loki", componentGateway, waveSecret)
@@ -78,6 +80,32 @@ func (g *gen) basicAuthSecret(in Input) (Object, error) {
 		Type:       corev1.SecretTypeOpaque,
 		Data:       map[string][]byte{"users": []byte(lines.String())},
 	}, nil
+}
+
+// hashAll hashes every user's password, on all CPUs: bcrypt is nearly all
+// of generate's cost, and the hashes do not depend on each other. Each
+// result lands at its user's index, so the output does not depend on the
+// order the hashes finish in.
+func (g *gen) hashAll(in Input) ([]string, []error) {
+	n := len(g.s.Spec.Auth.Users)
+	hashes, errs := make([]string, n), make([]error, n)
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(n, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				hashes[i], errs[i] = g.hashFor(in, i)
+			}
+		}()
+	}
+	wg.Wait()
+	return hashes, errs
 }
 
 // hashFor returns the hash of user i: a placeholder in a dry run, the ready
