@@ -63,8 +63,11 @@ image: build
 test-unit:
 	$(GO) test ./...
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# Go benchmarks of each step (parse, build, encode, bcrypt, pipeline), then
+# whole-process timings of the built binary (docs/performance.md).
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./generator ./config ./internal/htpasswd
+	$(GO) run ./hack/procbench -bin $(BIN)
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
