@@ -44,7 +44,7 @@ VERBOSE="${TEST_TOOLS_VERBOSE:-0}"
 
 # Go environment: module proxy + normal module cache, local toolchain only,
 # no workspace, no VCS stamping (sources are copies of module zips).
-export GOTOOLCHAIN="${GOTOOLCHAIN_OVERRIDE:-local}"
+export GOTOOLCHAIN=local
 export GOWORK=off
 export GO111MODULE=on
 export GOFLAGS=-buildvcs=false
@@ -411,13 +411,13 @@ main() {
       apache2-utils) want+=(htpasswd) ;;
       etcd-server) want+=(etcd) ;;
       htpasswd|etcd|buildah|openssl|kube-apiserver|loki|vault|minio|alloy) want+=("$a") ;;
-      *) usage; printf 'test-tools: ERROR: unknown tool %q\n' "$a" >&2; return 2 ;;
+      *) usage; printf 'test-tools: ERROR: unknown tool %q\n' "$a" >&2; exit 2 ;;
     esac
   done
   [[ ${#want[@]} -gt 0 ]] || want=("${ALL_TOOLS[@]}")
   if [[ " ${want[*]} " == *" kube-apiserver "* || " ${want[*]} " == *" loki "* || \
         " ${want[*]} " == *" vault "* || " ${want[*]} " == *" minio "* || " ${want[*]} " == *" alloy "* ]]; then
-    command -v go >/dev/null 2>&1 || { printf 'test-tools: ERROR: go not found on PATH\n' >&2; return 1; }
+    command -v go >/dev/null 2>&1 || { printf 'test-tools: ERROR: go not found on PATH\n' >&2; exit 1; }
   fi
   mkdir -p "$CACHE" "$BIN"
   local done_list=" "
