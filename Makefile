@@ -19,7 +19,7 @@ TEST_TOOLS := htpasswd kube-apiserver etcd loki vault buildah minio alloy
 
 export CGO_ENABLED := 0
 
-.PHONY: build run test test-e2e test-argocd test-unit tools image bench lint clean
+.PHONY: build run test test-e2e test-argocd test-unit tools image bench fuzz lint clean
 
 build:
 	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/loki-cmp
@@ -62,6 +62,17 @@ image: build
 
 test-unit:
 	$(GO) test ./...
+
+# Each fuzz target for FUZZTIME (CI: a short bounded run; run longer with
+# e.g. make fuzz FUZZTIME=10m). Findings land in testdata/fuzz/ of the package.
+FUZZTIME ?= 20s
+FUZZ_TARGETS := config:FuzzLoad internal/cli:FuzzGenerate generator:FuzzYAML generator:FuzzParseJSON
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
+	done
 
 # Go benchmarks of each step (parse, build, encode, bcrypt, pipeline), then
 # whole-process timings of the built binary (docs/performance.md).
