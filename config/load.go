@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -205,7 +204,7 @@ type syntaxError struct {
 
 func (e *syntaxError) Error() string { return e.msg }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLine = lazyRegexp(`^yaml: line (\d+): (.*)$`)
 
 // parseOne parses exactly one YAML document and returns its root node.
 func parseOne(data []byte) (*yaml.Node, error) {
@@ -232,7 +231,7 @@ func parseOne(data []byte) (*yaml.Node, error) {
 
 func toSyntaxError(err error) error {
 	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+	if m := yamlLine().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		return &syntaxError{pos: Pos{Line: line}, msg: "invalid YAML: " + m[2]}
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -182,7 +183,7 @@ func (v *validator) auth(a *v1alpha1.Auth) {
 	}
 }
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envName = lazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // ReservedEnvPrefixes name the variables that configure loki-cmp and its
 // Vault client on the sidecar. loki.yaml comes from a repository and must
@@ -204,7 +205,7 @@ func (v *validator) secretRefOf(path, what string, r v1alpha1.SecretRef, example
 		v.vaultRef(path+".fromVault", *r.FromVault)
 	case r.FromEnv == "":
 		v.add(path, "required: say where the %s comes from: %s", what, example)
-	case !envName.MatchString(r.FromEnv):
+	case !envName().MatchString(r.FromEnv):
 		v.add(path+".fromEnv", "invalid value %q: must be an environment variable name (letters, digits, _)", r.FromEnv)
 	default:
 		for _, prefix := range ReservedEnvPrefixes {
@@ -331,7 +332,7 @@ func (v *validator) mode(s *v1alpha1.Spec) {
 	}
 	if o.Region == "" {
 		v.add("spec.objectStorage.region", "required")
-	} else if !regionName.MatchString(o.Region) {
+	} else if !regionName().MatchString(o.Region) {
 		v.add("spec.objectStorage.region", "invalid value %q: must be a region name such as us-east-1", o.Region)
 	}
 	v.bucket("spec.objectStorage.chunksBucket", o.ChunksBucket)
@@ -345,16 +346,16 @@ func (v *validator) mode(s *v1alpha1.Spec) {
 }
 
 var (
-	regionName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	regionName = lazyRegexp(`^[a-z0-9][a-z0-9-]{0,62}$`)
 	// S3 bucket naming rules (a DNS label-like name, 3-63 characters).
-	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	bucketName = lazyRegexp(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 )
 
 func (v *validator) bucket(path, name string) {
 	switch {
 	case name == "":
 		v.add(path, "required")
-	case !bucketName.MatchString(name) || strings.Contains(name, ".."):
+	case !bucketName().MatchString(name) || strings.Contains(name, ".."):
 		v.add(path, "invalid value %q: must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)", name)
 	}
 }
@@ -369,7 +370,7 @@ func atoi(s string) int {
 
 func (v *validator) monitoring(m *v1alpha1.Monitoring) {
 	v.labels("spec.monitoring.serviceMonitor.labels", m.ServiceMonitor.Labels, ManagedLabels)
-	if i := m.ServiceMonitor.Interval; i != "" && !promDuration.MatchString(i) {
+	if i := m.ServiceMonitor.Interval; i != "" && !promDuration().MatchString(i) {
 		v.add("spec.monitoring.serviceMonitor.interval", "invalid value %q: must be a Prometheus duration such as 30s or 1m", i)
 	}
 	g := m.GrafanaDatasource
@@ -382,7 +383,7 @@ func (v *validator) monitoring(m *v1alpha1.Monitoring) {
 // promDuration is the duration grammar of Prometheus and Loki
 // (github.com/prometheus/common/model.ParseDuration): units from years down
 // to milliseconds, each at most once, largest first.
-var promDuration = regexp.MustCompile(`^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$`)
+var promDuration = lazyRegexp(`^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$`)
 
 const hour = time.Hour
 
@@ -393,7 +394,7 @@ func parseLokiDuration(s string) (time.Duration, bool) {
 	if s == "0" {
 		return 0, true
 	}
-	m := promDuration.FindStringSubmatch(s)
+	m := promDuration().FindStringSubmatch(s)
 	if s == "" || m == nil {
 		return 0, false
 	}
@@ -455,7 +456,7 @@ func (v *validator) quantity(path, q string, required bool) *resource.Quantity {
 
 // imageRef is the reference grammar of distribution/reference, without the
 // digest algorithms it does not accept anyway: [host[:port]/]path[:tag][@digest].
-var imageRef = regexp.MustCompile(`^` +
+var imageRef = lazyRegexp(`^` +
 	`(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?/)?` +
 	`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*` +
 	`(?::[\w][\w.-]{0,127})?` +
@@ -465,7 +466,7 @@ func (v *validator) image(path, ref string) {
 	switch {
 	case ref == "":
 		v.add(path, "required")
-	case len(ref) > 255 || !imageRef.MatchString(ref):
+	case len(ref) > 255 || !imageRef().MatchString(ref):
 		v.add(path, "invalid value %q: must be an image reference such as docker.io/grafana/loki:3.7.8", ref)
 	}
 }
@@ -547,4 +548,11 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// lazyRegexp compiles a pattern on first use rather than at program start:
+// every command pays for package initialisation, and most runs need only
+// some of these patterns.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

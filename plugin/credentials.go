@@ -10,6 +10,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/thedevops/loki-cmp/api/v1alpha1"
 	"github.com/thedevops/loki-cmp/config"
@@ -157,7 +158,9 @@ func (r *resolver) accept(x ref, path, source string, v []byte) {
 }
 
 // Hash formats Traefik's basicAuth accepts.
-var hashFormat = regexp.MustCompile(`^(\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}|\$apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|\{SHA\}[A-Za-z0-9+/]{27}=)$`)
+var hashFormat = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}|\$apr1\$[./A-Za-z0-9]{1,8}\$[./A-Za-z0-9]{22}|\{SHA\}[A-Za-z0-9+/]{27}=)$`)
+})
 
 // checkHash accepts a hash, or an htpasswd line for this user, and returns
 // the hash. Errors never contain the value.
@@ -174,7 +177,7 @@ func checkHash(v, user string) (string, error) {
 		}
 		v = hash
 	}
-	if !hashFormat.MatchString(v) {
+	if !hashFormat().MatchString(v) {
 		return "", fmt.Errorf("it is not a bcrypt ($2y$, $2b$, $2a$), $apr1$ or {SHA} hash, nor a <user>:<hash> line")
 	}
 	return v, nil
