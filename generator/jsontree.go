@@ -3,7 +3,6 @@ package generator
 import (
 	"encoding/json"
 	"errors"
-	"strconv"
 	"unicode/utf8"
 )
 
@@ -184,7 +183,9 @@ func (p *jsonParser) number() (any, error) {
 		p.i++
 	}
 	n := string(p.b[start:p.i])
-	if _, err := strconv.ParseFloat(n, 64); err != nil || !json.Valid(p.b[start:p.i]) {
+	// Syntax only: encoding/json with UseNumber keeps numbers beyond float64
+	// range (1e700) as text too, and so must we.
+	if !json.Valid(p.b[start:p.i]) {
 		return nil, errJSON
 	}
 	return json.Number(n), nil

@@ -51,7 +51,7 @@ func TestParseJSONMatchesEncodingJSON(t *testing.T) {
 // FuzzParseJSON: on any input, parseJSON agrees with encoding/json: the
 // same value, or both refuse.
 func FuzzParseJSON(f *testing.F) {
-	for _, s := range []string{`{}`, `{"a":[1,"b",null]}`, `"x\u0041"`, `1e5`, `-0.0`, `{"a":1}x`, `[1,]`, `"\ud800"`} {
+	for _, s := range []string{`{}`, `{"a":[1,"b",null]}`, `"x\u0041"`, `1e5`, `-0.0`, `{"a":1}x`, `[1,]`, `"\ud800"`, `1e700`, `[-1E-400]`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
