@@ -18,7 +18,8 @@
 #   .build-<name>/            scratch build dir, removed afterwards
 #
 # Environment: TEST_TOOLS_VERBOSE=1 streams build output to stderr instead of
-# only to the log file.
+# only to the log file. TEST_TOOLS_JOBS=N (default 2) builds up to N Go tools
+# at the same time; 1 builds them one after another.
 #
 # Recipes: see shared/design/real-components.md. Cold builds on 2 cores take
 # roughly: kube-apiserver 5 min, loki 6 min, vault 10+ min, minio 7 min,
@@ -41,6 +42,8 @@ ALL_TOOLS=("${APT_TOOLS[@]}" "${GO_TOOLS[@]}")
 CACHE="${LOKI_CMP_TOOLS_CACHE:-$HOME/.cache/loki-cmp-test}"
 BIN="$CACHE/bin"
 VERBOSE="${TEST_TOOLS_VERBOSE:-0}"
+JOBS="${TEST_TOOLS_JOBS:-2}"   # Go tool builds running at once
+[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || { printf 'test-tools: ERROR: TEST_TOOLS_JOBS=%q is not a positive integer\n' "$JOBS" >&2; exit 2; }
 
 # Go environment: module proxy + normal module cache, local toolchain only,
 # no workspace, no VCS stamping (sources are copies of module zips).
@@ -421,11 +424,48 @@ main() {
   fi
   mkdir -p "$CACHE" "$BIN"
   local done_list=" "
+  local -a gowant=()
   for t in "${want[@]}"; do
     [[ "$done_list" == *" $t "* ]] && continue
     done_list+="$t "
-    "tool_$t"
+    if [[ " ${GO_TOOLS[*]} " == *" $t "* ]]; then gowant+=("$t"); else "tool_$t"; fi
   done
+  [[ ${#gowant[@]} -gt 0 ]] || return 0
+  if [[ "$JOBS" -le 1 || ${#gowant[@]} -eq 1 ]]; then
+    for t in "${gowant[@]}"; do "tool_$t"; done
+    return 0
+  fi
+  run_lanes "${gowant[@]}"
+}
+
+# Cold builds in lanes that run at the same time. On 2 cores a lone Go build
+# leaves the CPU idle while it downloads modules and while the (mostly serial)
+# linker runs; a second build fills those gaps. Tools go to lanes longest
+# first (LPT), using the rough cold build minutes below.
+declare -A COST=([alloy]=15 [vault]=12 [loki]=9 [kube-apiserver]=9 [minio]=7)
+run_lanes() { # tool...
+  local -a lanes=() load=() pids=() sorted
+  local i t best rc=0
+  mapfile -t sorted < <(for t in "$@"; do printf '%s %s\n' "${COST[$t]:-5}" "$t"; done | sort -rn | cut -d' ' -f2)
+  for ((i = 0; i < JOBS; i++)); do lanes[i]=""; load[i]=0; done
+  for t in "${sorted[@]}"; do
+    best=0
+    for ((i = 1; i < JOBS; i++)); do ((load[i] < load[best])) && best=$i; done
+    lanes[best]+="$t "
+    load[best]=$((load[best] + ${COST[$t]:-5}))
+  done
+  for ((i = 0; i < JOBS; i++)); do
+    [[ -n "${lanes[i]}" ]] || continue
+    say "lane $((i + 1)): ${lanes[i]}"
+    # A subshell does not inherit the EXIT trap: set it again so that a
+    # failed build still removes its scratch directory.
+    ( trap on_exit EXIT; for t in ${lanes[i]}; do "tool_$t"; done ) &
+    pids+=($!)
+  done
+  IN_PARENT_WAIT=1
+  for i in "${pids[@]}"; do wait "$i" || rc=1; done
+  IN_PARENT_WAIT=0
+  [[ $rc -eq 0 ]] || { say "ERROR: a tool build failed (see the lines above)"; exit 1; }
 }
 
 main "$@"
