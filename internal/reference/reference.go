@@ -31,6 +31,32 @@ func Fields() []Field {
 }
 
 func walk(t reflect.Type, def reflect.Value, prefix string, out *[]Field) {
+	for _, f := range fieldsOf(t, def, prefix) {
+		*out = append(*out, Field{Path: f.path, Type: typeName(f.typ), Default: defaultOf(f.def), Doc: f.doc})
+		switch f.typ.Kind() {
+		case reflect.Struct:
+			walk(f.typ, f.def, f.path, out)
+		case reflect.Slice:
+			if f.typ.Elem().Kind() == reflect.Struct {
+				walk(f.typ.Elem(), reflect.Value{}, f.path+"[]", out)
+			}
+		}
+	}
+}
+
+// field is one struct field as loki.yaml sees it: its YAML name and dotted
+// path, its type with any pointer removed, and its default value (invalid
+// when there is none).
+type field struct {
+	name, path, doc string
+	typ             reflect.Type
+	def             reflect.Value
+}
+
+// fieldsOf lists the fields of struct type t in declaration order; def is
+// t's default value, or invalid.
+func fieldsOf(t reflect.Type, def reflect.Value, prefix string) []field {
+	out := make([]field, 0, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -51,16 +77,9 @@ func walk(t reflect.Type, def reflect.Value, prefix string, out *[]Field) {
 				fd = fd.Elem()
 			}
 		}
-		*out = append(*out, Field{Path: path, Type: typeName(ft), Default: defaultOf(fd), Doc: f.Tag.Get("doc")})
-		switch ft.Kind() {
-		case reflect.Struct:
-			walk(ft, fd, path, out)
-		case reflect.Slice:
-			if ft.Elem().Kind() == reflect.Struct {
-				walk(ft.Elem(), reflect.Value{}, path+"[]", out)
-			}
-		}
+		out = append(out, field{name: name, path: path, doc: f.Tag.Get("doc"), typ: ft, def: fd})
 	}
+	return out
 }
 
 func typeName(t reflect.Type) string {

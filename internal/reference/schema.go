@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"strings"
 
 	"github.com/thedevops/loki-cmp/api/v1alpha1"
 	"github.com/thedevops/loki-cmp/internal/htpasswd"
@@ -129,35 +128,16 @@ func schemaOf(t reflect.Type, def reflect.Value, path string) map[string]any {
 
 func structSchema(t reflect.Type, def reflect.Value, path string) map[string]any {
 	props := map[string]any{}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		p := name
-		if path != "" {
-			p = path + "." + name
+	for _, f := range fieldsOf(t, def, path) {
+		s := schemaOf(f.typ, f.def, f.path)
+		if f.doc != "" {
+			s["description"] = f.doc
 		}
-		var fd reflect.Value
-		if def.IsValid() {
-			fd = def.Field(i)
-		}
-		ft := f.Type
-		if ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-			if fd.IsValid() && fd.IsNil() {
-				fd = reflect.Value{}
-			} else if fd.IsValid() {
-				fd = fd.Elem()
-			}
-		}
-		s := schemaOf(ft, fd, p)
-		if doc := f.Tag.Get("doc"); doc != "" {
-			s["description"] = doc
-		}
-		if d, ok := schemaDefault(fd); ok {
+		if d, ok := schemaDefault(f.def); ok {
 			s["default"] = d
 		}
-		merge(s, fieldRules[fieldKey{t, name}], p)
-		props[name] = s
+		merge(s, fieldRules[fieldKey{t, f.name}], f.path)
+		props[f.name] = s
 	}
 	s := map[string]any{"type": "object", "additionalProperties": false, "properties": props}
 	merge(s, typeRules[t], path)
