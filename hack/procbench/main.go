@@ -22,6 +22,7 @@ type scenario struct {
 	name string
 	args []string
 	env  []string
+	bin  string // another program than loki-cmp (the floors)
 }
 
 func main() {
@@ -48,28 +49,36 @@ func run(bin string, runs int) error {
 	if err != nil {
 		return err
 	}
+	floors, err := buildFloors(dir)
+	if err != nil {
+		return err
+	}
 	seed := "testdata/examples/seed/loki.yaml"
 	pw := "LOKI_ADMIN_PASSWORD=procbench-password"
-	scenarios := []scenario{
-		{"version", []string{"version"}, nil},
-		{"validate seed", []string{"validate", "-f", seed}, nil},
-		{"generate --dry-run seed", []string{"generate", "--dry-run", "-f", seed}, nil},
-		{"generate seed (1 user, bcrypt cost 10)", []string{"generate", "-f", seed}, []string{pw}},
-		{"generate -o json seed (cost 10)", []string{"generate", "-o", "json", "-f", seed}, []string{pw}},
+	scenarios := append(floors, []scenario{
+		{"version", []string{"version"}, nil, ""},
+		{"validate seed", []string{"validate", "-f", seed}, nil, ""},
+		{"generate --dry-run seed", []string{"generate", "--dry-run", "-f", seed}, nil, ""},
+		{"generate seed (1 user, bcrypt cost 10)", []string{"generate", "-f", seed}, []string{pw}, ""},
+		{"generate -o json seed (cost 10)", []string{"generate", "-o", "json", "-f", seed}, []string{pw}, ""},
 		{"generate simple-scalable (cost 10)", []string{"generate", "-f", "testdata/examples/simple-scalable/loki.yaml"},
-			[]string{pw, "LOKI_S3_ACCESS_KEY_ID=k", "LOKI_S3_SECRET_ACCESS_KEY=s"}},
-		{"generate --dry-run 100 users", []string{"generate", "--dry-run", "-f", users100}, nil},
-		{"generate 100 users (cost 4)", []string{"generate", "-f", users100}, []string{"PW=procbench-password"}},
-	}
+			[]string{pw, "LOKI_S3_ACCESS_KEY_ID=k", "LOKI_S3_SECRET_ACCESS_KEY=s"}, ""},
+		{"generate --dry-run 100 users", []string{"generate", "--dry-run", "-f", users100}, nil, ""},
+		{"generate 100 users (cost 4)", []string{"generate", "-f", users100}, []string{"PW=procbench-password"}, ""},
+	}...)
 	fmt.Printf("loki-cmp %s: %.1f MB, %d runs per row, %s\n\n", bin, float64(st.Size())/1e6, runs, time.Now().UTC().Format("2006-01-02"))
 	fmt.Println("| scenario | median | p90 | min | peak RSS | stdout |")
 	fmt.Println("|---|---|---|---|---|---|")
 	for _, s := range scenarios {
+		exe := bin
+		if s.bin != "" {
+			exe = s.bin
+		}
 		var times []time.Duration
 		var rss int64
 		var out int
 		for i := 0; i < runs; i++ {
-			d, r, n, err := once(bin, s)
+			d, r, n, err := once(exe, s)
 			if err != nil {
 				return fmt.Errorf("%s: %v", s.name, err)
 			}
@@ -96,6 +105,26 @@ func once(bin string, s scenario) (time.Duration, int64, int, error) {
 	d := time.Since(start)
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	return d, ru.Maxrss, stdout.Len(), nil // Maxrss is in KiB on Linux
+}
+
+// buildFloors builds the two floor programs the same way as loki-cmp
+// (static, -trimpath, stripped): an empty Go main, and one that only links
+// k8s.io/api/core/v1. Their times are what no change to loki-cmp can beat.
+func buildFloors(dir string) ([]scenario, error) {
+	var out []scenario
+	for _, f := range []struct{ name, pkg string }{
+		{"floor: empty Go program", "./hack/procbench/floor/empty"},
+		{"floor: Go program linking k8s.io/api/core/v1", "./hack/procbench/floor/corev1"},
+	} {
+		exe := filepath.Join(dir, filepath.Base(f.pkg))
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", exe, f.pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build %s: %v\n%s", f.pkg, err, b)
+		}
+		out = append(out, scenario{name: f.name, bin: exe})
+	}
+	return out, nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
