@@ -3,6 +3,7 @@ package plugin
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/thedevops/loki-cmp/api/v1alpha1"
@@ -19,6 +20,9 @@ type ArgoCD struct {
 	// APIVersions the destination cluster serves (KUBE_API_VERSIONS), as
 	// group/version and group/version/Kind; empty outside Argo CD.
 	APIVersions map[string]bool
+	// KubeVersion is the destination cluster's Kubernetes version
+	// (KUBE_VERSION, e.g. "1.31.4+k3s1"); empty outside Argo CD.
+	KubeVersion string
 }
 
 // Parameter is one Application parameter, as Argo CD sends it.
@@ -33,7 +37,7 @@ type Parameter struct {
 // is empty.
 func ArgoCDFromEnv(env LookupEnv) (ArgoCD, error) {
 	get := func(k string) string { v, _ := env(k); return strings.TrimSpace(v) }
-	a := ArgoCD{AppName: get("ARGOCD_APP_NAME"), AppNamespace: get("ARGOCD_APP_NAMESPACE"), APIVersions: map[string]bool{}}
+	a := ArgoCD{AppName: get("ARGOCD_APP_NAME"), AppNamespace: get("ARGOCD_APP_NAMESPACE"), APIVersions: map[string]bool{}, KubeVersion: get("KUBE_VERSION")}
 	for _, v := range strings.Split(get("KUBE_API_VERSIONS"), ",") {
 		if v = strings.TrimSpace(v); v != "" {
 			a.APIVersions[v] = true
@@ -154,6 +158,46 @@ func (a ArgoCD) CheckAPIs(doc *config.Document) error {
 	}
 	return config.NewError(problems)
 }
+
+// MinKube is the oldest Kubernetes loki-cmp's output is for: Pod Security
+// admission, which enforces the namespaces' "restricted" level, is GA from
+// 1.25. On an older cluster the labels would be ignored without a word and
+// the stack would run without that protection.
+var MinKube = [2]int{1, 25}
+
+// CheckKubeVersion refuses a destination cluster older than MinKube. A
+// version it cannot read (or none, outside Argo CD) is not checked: a new
+// format of KUBE_VERSION must not block every sync.
+func (a ArgoCD) CheckKubeVersion() error {
+	major, minor, ok := kubeMinor(a.KubeVersion)
+	if !ok || major > MinKube[0] || major == MinKube[0] && minor >= MinKube[1] {
+		return nil
+	}
+	return &ClusterError{Msg: fmt.Sprintf("the destination cluster runs Kubernetes %s (KUBE_VERSION); loki-cmp's output needs %d.%d or newer (Pod Security admission, which enforces the namespaces' restricted level, is GA from 1.25)",
+		a.KubeVersion, MinKube[0], MinKube[1])}
+}
+
+// kubeMinor reads "1.31", "v1.31.4" or "1.31.4+k3s1" as (1, 31).
+func kubeMinor(v string) (major, minor int, ok bool) {
+	v = strings.TrimPrefix(v, "v")
+	maj, rest, found := strings.Cut(v, ".")
+	if !found {
+		return 0, 0, false
+	}
+	end := 0
+	for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
+		end++
+	}
+	var err1, err2 error
+	major, err1 = strconv.Atoi(maj)
+	minor, err2 = strconv.Atoi(rest[:end])
+	return major, minor, err1 == nil && err2 == nil
+}
+
+// ClusterError is a destination cluster loki-cmp's output cannot serve.
+type ClusterError struct{ Msg string }
+
+func (e *ClusterError) Error() string { return e.Msg }
 
 // Announcement is one entry of the parameter list Argo CD shows, in the
 // format of its static parameters and of `loki-cmp parameters`.

@@ -92,3 +92,31 @@ func TestEveryParamPathExists(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckKubeVersion(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		refused bool
+	}{
+		{"", false},     // outside Argo CD
+		{"1.31", false}, // Argo CD's short form
+		{"1.31.4+k3s1", false},
+		{"v1.25.0", false},
+		{"1.25", false},
+		{"2.0", false},
+		{"1.24", true},
+		{"v1.24.17-eks-1234", true},
+		{"1.9", true},
+		{"1.100", false},
+		{"garbage", false}, // unreadable: not checked
+		{"1.x", false},
+	} {
+		err := ArgoCD{KubeVersion: tc.version}.CheckKubeVersion()
+		if (err != nil) != tc.refused {
+			t.Errorf("KUBE_VERSION %q: error %v, want refused=%v", tc.version, err, tc.refused)
+		}
+		if err != nil && !strings.Contains(err.Error(), tc.version) {
+			t.Errorf("KUBE_VERSION %q: error does not name the version: %v", tc.version, err)
+		}
+	}
+}

@@ -92,6 +92,9 @@ func loadForArgoCD(s Streams, env plugin.LookupEnv, file string) (plugin.ArgoCD,
 	if err != nil {
 		return argo, nil, err
 	}
+	if err := argo.CheckKubeVersion(); err != nil {
+		return argo, nil, &inputError{err}
+	}
 	if err := argo.CheckAPIs(doc); err != nil {
 		return argo, nil, err
 	}
