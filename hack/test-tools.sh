@@ -446,10 +446,12 @@ main() {
   run_lanes "${gowant[@]}"
 }
 
-# Cold builds in lanes that run at the same time. On 2 cores a lone Go build
-# leaves the CPU idle while it downloads modules and while the (mostly serial)
-# linker runs; a second build fills those gaps. Tools go to lanes longest
-# first (LPT), weighted by cold build minutes measured in two lanes on 2 cores.
+# Cold builds in lanes that run at the same time: a lone Go build leaves
+# cores idle while it downloads modules and while the (mostly serial) linker
+# runs, and a second build fills those gaps. On 2 cores the gain is small
+# (both stay busy, the builds are CPU-bound); with more cores it grows.
+# Tools go to lanes longest first (LPT), weighted by cold build minutes
+# measured in two lanes on 2 cores.
 declare -A COST=([vault]=36 [alloy]=30 [loki]=15 [kube-apiserver]=10 [minio]=8)
 run_lanes() { # tool...
   local -a lanes=() load=() pids=() sorted
