@@ -97,18 +97,8 @@ func (p *jsonParser) object() (any, error) {
 			return nil, err
 		}
 		m[k] = v
-		p.space()
-		if p.i >= len(p.b) {
-			return nil, errJSON
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return m, nil
-		default:
-			return nil, errJSON
+		if done, err := p.next('}'); err != nil || done {
+			return m, err
 		}
 	}
 }
@@ -127,20 +117,28 @@ func (p *jsonParser) array() (any, error) {
 			return nil, err
 		}
 		l = append(l, v)
-		p.space()
-		if p.i >= len(p.b) {
-			return nil, errJSON
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return l, nil
-		default:
-			return nil, errJSON
+		if done, err := p.next(']'); err != nil || done {
+			return l, err
 		}
 	}
+}
+
+// next reads what follows a member or an element: ',' (another one comes)
+// or the closing bracket (done); anything else is an error.
+func (p *jsonParser) next(closing byte) (done bool, err error) {
+	p.space()
+	if p.i >= len(p.b) {
+		return false, errJSON
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case closing:
+		p.i++
+		return true, nil
+	}
+	return false, errJSON
 }
 
 // str reads a string. Strings without escapes (almost all) are sliced out;
