@@ -12,6 +12,8 @@
 # Cache: ${LOKI_CMP_TOOLS_CACHE:-$HOME/.cache/loki-cmp-test}
 #   <name>-<version>/<name>   the built binary; the directory appears only
 #                             once the binary is complete and verified (rename)
+#   alloy-<version>-slim-<hash>/components.txt  the components that slim
+#                             Alloy build links (hash: of this list)
 #   bin/<name>                stable symlink to the versioned binary (or the
 #                             system binary for the Debian packages)
 #   .logs/<name>-<version>.log  output of the last build of that tool
@@ -39,6 +41,7 @@ APT_TOOLS=(htpasswd etcd buildah openssl)
 GO_TOOLS=(kube-apiserver loki vault minio alloy)
 ALL_TOOLS=("${APT_TOOLS[@]}" "${GO_TOOLS[@]}")
 
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE="${LOKI_CMP_TOOLS_CACHE:-$HOME/.cache/loki-cmp-test}"
 BIN="$CACHE/bin"
 VERBOSE="${TEST_TOOLS_VERBOSE:-0}"
@@ -369,7 +372,43 @@ build_minio() { # work out
   mv "$work/gobin/minio" "$out"
 }
 
-# -- alloy: module source, published syntax module -----------------------------
+# -- alloy: slim build, only the components loki-cmp renders ------------------
+# The component set comes from the generator (hack/alloycomponents renders
+# every example), never from a list kept here; it is part of the cache key, so
+# a changed set rebuilds, and it is stored as components.txt next to the
+# binary, where test/validation checks it against the rendered configs.
+ALLOY_COMPONENTS=""   # set by tool_alloy, one name a line, sorted
+
+# Upstream registers every component through blank imports in
+# internal/component/all/all.go; write one that imports only the packages of
+# ALLOY_COMPONENTS. A name's package is the directory whose component.Register
+# call has that Name and that upstream all.go imports; none or several: fail.
+alloy_write_all_go() { # file (internal/component/all/all.go)
+  local file=$1 name files dirs
+  local -a pkgs=()
+  for name in $ALLOY_COMPONENTS; do
+    [[ "$name" =~ ^[a-z0-9_]+(\.[a-z0-9_]+)+$ ]] || die "not a component name: '$name'"
+    files=$(grep -rlE --include='*.go' --exclude='*_test.go' "Name:[[:space:]]*\"${name//./\\.}\"," internal/component || true)
+    dirs=$(for f in $files; do grep -q 'component\.Register(' "$f" && dirname "$f"; done | sort -u)
+    [[ -n "$dirs" ]] || die "component $name: no package under internal/component registers it"
+    [[ $(wc -l <<<"$dirs") == 1 ]] || die "component $name: registered by several packages: $dirs"
+    grep -qF "\"github.com/grafana/alloy/$dirs\"" "$file" || die "component $name: $dirs is not imported by upstream $file"
+    printf '%s -> %s\n' "$name" "$dirs"
+    pkgs+=("github.com/grafana/alloy/$dirs")
+  done
+  [[ ${#pkgs[@]} -gt 0 ]] || die "no component selected"
+  {
+    echo "// Package all imports the component packages of this slim build (written by"
+    echo "// loki-cmp's hack/test-tools.sh from hack/alloycomponents)."
+    echo "package all"
+    echo
+    echo "import ("
+    printf '\t_ "%s"\n' $(printf '%s\n' "${pkgs[@]}" | sort -u)
+    echo ")"
+  } >"$file"
+  cat "$file"
+}
+
 build_alloy() { # work out
   local work=$1 out=$2
   step "copy github.com/grafana/alloy@$ALLOY_VERSION"
@@ -378,13 +417,29 @@ build_alloy() { # work out
   step "go mod edit (syntax@$ALLOY_SYNTAX_VERSION)"
   go mod edit -dropreplace=github.com/grafana/alloy/syntax
   go mod edit -require="github.com/grafana/alloy/syntax@$ALLOY_SYNTAX_VERSION"
-  # Alloy needs cgo: its Oracle driver (github.com/godror/godror) has no
-  # pure-Go build, and everything else here builds with CGO_ENABLED=0.
-  if ! command -v gcc >/dev/null 2>&1; then
-    apt_install gcc "$CACHE/.logs/apt-gcc.log"
-  fi
-  step "go build . (cgo)"
-  CGO_ENABLED=1 go build -mod=mod -trimpath \
+  step "select components: internal/component/all/all.go"
+  alloy_write_all_go internal/component/all/all.go
+  # Cuts outside the components, none on the code path of `alloy validate`
+  # or `alloy run` for an Alloy-syntax config (the only kind loki-cmp
+  # renders and the tests feed it); see the patch for each hunk:
+  # - main.go: the blank imports that register Prometheus service discovery
+  #   and static-mode integrations for the YAML converters; the discovery.*
+  #   components import the Prometheus discoverers they use themselves.
+  # - converter.go: `alloy convert` and --config.format=prometheus|promtail|
+  #   static|otelcol (which link the OTel Collector, Promtail and static-mode
+  #   trees) now fail with a critical diagnostic; the default format alloy
+  #   never calls the converter.
+  # - `alloy tools` (prometheus.remote_write WAL tools): its import would
+  #   register prometheus.remote_write, a component outside the set.
+  step "patch: hack/patches/alloy-$ALLOY_VERSION-slim.patch"
+  patch -p1 --forward --no-backup-if-mismatch <"$REPO_ROOT/hack/patches/alloy-$ALLOY_VERSION-slim.patch"
+  step "remove internal/alloycli/cmd_tools.go (alloy tools)"
+  rm internal/alloycli/cmd_tools.go
+  printf '%s\n' "$ALLOY_COMPONENTS" >"$(dirname "$out")/components.txt"
+  # Static like the rest: cgo was needed only by the Oracle driver
+  # (github.com/godror/godror) of a component this build leaves out.
+  step "go build . (static)"
+  go build -mod=mod -trimpath \
     -ldflags="-s -w -X github.com/grafana/alloy/internal/build.Version=$ALLOY_VERSION" \
     -o "$out" .
 }
@@ -393,7 +448,15 @@ tool_kube-apiserver() { ensure_go kube-apiserver "$KUBE_VERSION" build_kube_apis
 tool_loki()  { ensure_go loki  "$LOKI_VERSION"  build_loki  "-version" "${LOKI_VERSION#v}"; }
 tool_vault() { ensure_go vault "$VAULT_VERSION" build_vault "version" "$VAULT_VERSION"; }
 tool_minio() { ensure_go minio "$MINIO_VERSION" build_minio "--version" ""; }
-tool_alloy() { ensure_go alloy "$ALLOY_VERSION" build_alloy "--version" "$ALLOY_VERSION"; }
+tool_alloy() {
+  local h
+  CUR_TOOL=alloy
+  step "go run ./hack/alloycomponents (components loki-cmp renders)"
+  ALLOY_COMPONENTS=$(cd "$REPO_ROOT" && go run ./hack/alloycomponents) || die "go run ./hack/alloycomponents failed"
+  [[ -n "$ALLOY_COMPONENTS" ]] || die "hack/alloycomponents printed no component"
+  h=$(printf '%s\n' "$ALLOY_COMPONENTS" | sha256sum | cut -c1-12)
+  ensure_go alloy "$ALLOY_VERSION-slim-$h" build_alloy "--version" "$ALLOY_VERSION"
+}
 
 # ---- main ---------------------------------------------------------------------
 usage() {
