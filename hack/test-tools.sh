@@ -24,8 +24,11 @@
 # at the same time; 1 builds them one after another.
 #
 # Recipes: see shared/design/real-components.md. Cold builds on 2 cores, two
-# at a time, take roughly: vault 36 min, alloy 30 min (and ~6 GB RAM),
-# loki 15 min, kube-apiserver 10 min, minio 8 min.
+# at a time, take roughly: vault 36 min, loki 15 min, kube-apiserver 10 min,
+# minio 8 min. Slim alloy (4 components, static, 102 MB; the full build was
+# 34 min, ~6 GB RAM, 517 MB): 13 CPU-min (715 s user + 79 s sys, with
+# hack/alloycomponents), peak RSS 4.0 GB, so about 7 min on 2 free cores
+# (measured 2026-12-01 with empty caches on a machine at load ~27: 43 min wall).
 set -Eeuo pipefail
 
 # ---- pins -------------------------------------------------------------------
@@ -514,8 +517,9 @@ main() {
 # runs, and a second build fills those gaps. On 2 cores the gain is small
 # (both stay busy, the builds are CPU-bound); with more cores it grows.
 # Tools go to lanes longest first (LPT), weighted by cold build minutes
-# measured in two lanes on 2 cores.
-declare -A COST=([vault]=36 [alloy]=30 [loki]=15 [kube-apiserver]=10 [minio]=8)
+# measured in two lanes on 2 cores (alloy: the slim build's CPU minutes over
+# 2 cores, its wall time was taken on an overloaded machine; see the top).
+declare -A COST=([vault]=36 [loki]=15 [kube-apiserver]=10 [minio]=8 [alloy]=7)
 run_lanes() { # tool...
   local -a lanes=() load=() pids=() sorted
   local i t best rc=0
