@@ -126,10 +126,8 @@ func (v *validator) host(path, host string) {
 }
 
 func (v *validator) tls(t *v1alpha1.TLS) {
-	switch t.Mode {
-	case v1alpha1.TLSModeCertificate, v1alpha1.TLSModeAnnotation:
-	default:
-		v.add("spec.tls.mode", "must be %q or %q", v1alpha1.TLSModeCertificate, v1alpha1.TLSModeAnnotation)
+	if !contains(v1alpha1.TLSModes, t.Mode) {
+		v.add("spec.tls.mode", "must be %s", oneOf(v1alpha1.TLSModes))
 	}
 	v.required("spec.tls.clusterIssuer", t.ClusterIssuer, validation.IsDNS1123Subdomain)
 	v.required("spec.tls.secretName", t.SecretName, validation.IsDNS1123Subdomain)
@@ -267,8 +265,8 @@ func CheckVaultPath(p string) string {
 }
 
 func (v *validator) collector(c *v1alpha1.Collector) {
-	if c.Type != v1alpha1.CollectorAlloy && c.Type != v1alpha1.CollectorPromtail {
-		v.add("spec.collector.type", "must be %q or %q", v1alpha1.CollectorAlloy, v1alpha1.CollectorPromtail)
+	if types := v1alpha1.CollectorTypes(); !contains(types, c.Type) {
+		v.add("spec.collector.type", "must be %s", oneOf(types))
 	}
 	v.image("spec.collector.image", c.Image)
 	if msgs := validation.IsDNS1123Label(c.Namespace); len(msgs) > 0 {
@@ -539,6 +537,18 @@ func hasNonPrint(s string) bool {
 
 func hasNonASCII(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return r > unicode.MaxASCII }) >= 0
+}
+
+// oneOf quotes the values for a message: "a" or "b"; "a", "b" or "c".
+func oneOf(values []string) string {
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = strconv.Quote(v)
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
 
 func contains(list []string, s string) bool {

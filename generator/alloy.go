@@ -1,21 +1,28 @@
 package generator
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strconv"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/thedevops/loki-cmp/api/v1alpha1"
 )
 
 // Grafana Alloy, Promtail's successor, as the log collector. It reads the
 // logs of the pods on its node through the Kubernetes API
 // (loki.source.kubernetes), so it needs no hostPath and runs under the
-// "restricted" Pod Security Standard, as a non-root user.
+// "restricted" Pod Security Standard, as a non-root user. Its RBAC allows
+// discovering pods and reading their logs; nothing else.
+var alloyKind = collectorKind{
+	app:         v1alpha1.CollectorAlloy,
+	configFile:  alloyConfigFile,
+	podSecurity: levelRestricted,
+	rules:       readOnly("pods", "pods/log"),
+	config:      alloyConfig,
+	pod:         alloyPod,
+}
 
 const (
 	alloyPort       = 12345
@@ -90,7 +97,7 @@ func relabelRule(source, target string) alloyBlock {
 // alloyConfig discovers the pods of this node, labels their logs like
 // Promtail does (namespace, pod, container, node_name, app) and pushes
 // them to Loki.
-func (g *gen) alloyConfig() string {
+func alloyConfig(p *plan) string {
 	blocks := []alloyBlock{
 		{name: "discovery.kubernetes", label: "pods", attrs: []alloyAttr{attr("role", alloyString("pod"))},
 			blocks: []alloyBlock{{name: "selectors", attrs: []alloyAttr{
@@ -112,7 +119,7 @@ func (g *gen) alloyConfig() string {
 			attr("forward_to", alloyList{alloyRef("loki.write.default.receiver")}),
 		}},
 		{name: "loki.write", label: "default", blocks: []alloyBlock{
-			{name: "endpoint", attrs: []alloyAttr{attr("url", alloyString(g.pushURL()))}},
+			{name: "endpoint", attrs: []alloyAttr{attr("url", alloyString(p.pushURL))}},
 		}},
 	}
 	var sb strings.Builder
@@ -124,78 +131,38 @@ func (g *gen) alloyConfig() string {
 	return sb.String()
 }
 
-// alloy returns the collector's objects. Its RBAC allows discovering pods
-// and reading their logs; nothing else.
-func (g *gen) alloy() []Object {
-	return g.collectorObjects("alloy", alloyConfigFile, g.alloyConfig(), readOnly("pods", "pods/log"), g.alloyDaemonSet)
-}
-
-func (g *gen) alloyDaemonSet(m metav1.ObjectMeta, cfg string) Object {
-	c := g.s.Spec.Collector
+func alloyPod(p *plan) corev1.PodSpec {
 	no := false
-	sum := sha256.Sum256([]byte(cfg))
-	return &appsv1.DaemonSet{
-		TypeMeta:   typeMeta("apps/v1", "DaemonSet"),
-		ObjectMeta: m,
-		Spec: appsv1.DaemonSetSpec{
-			Selector:       &metav1.LabelSelector{MatchLabels: g.selector("alloy", componentCollector)},
-			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{
-					Labels:      g.podLabels("alloy", componentCollector),
-					Annotations: map[string]string{"checksum/config": hex.EncodeToString(sum[:])},
-				},
-				Spec: corev1.PodSpec{
-					ServiceAccountName: g.n.collector,
-					EnableServiceLinks: &no,
-					SecurityContext:    restrictedPodSecurity(alloyUID),
-					Tolerations:        controlPlaneTolerations(),
-					Containers: []corev1.Container{{
-						Name:  "alloy",
-						Image: c.Image,
-						Args: []string{
-							"run", alloyConfigDir + "/" + alloyConfigFile,
-							"--storage.path=" + alloyDataDir,
-							"--server.http.listen-addr=0.0.0.0:" + strconv.Itoa(alloyPort),
-							"--disable-reporting",
-						},
-						Env: []corev1.EnvVar{{
-							Name:      "NODE_NAME",
-							ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}},
-						}},
-						Ports: []corev1.ContainerPort{{Name: "http-metrics", ContainerPort: alloyPort, Protocol: corev1.ProtocolTCP}},
-						ReadinessProbe: &corev1.Probe{
-							ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-								Path: "/-/ready", Port: intstr.FromString("http-metrics"),
-							}},
-							InitialDelaySeconds: 10,
-						},
-						Resources:       resources(c.Resources),
-						SecurityContext: restrictedContainerSecurity(),
-						VolumeMounts: []corev1.VolumeMount{
-							{Name: "config", MountPath: alloyConfigDir, ReadOnly: true},
-							{Name: "data", MountPath: alloyDataDir},
-							{Name: "tmp", MountPath: "/tmp"},
-						},
-					}},
-					Volumes: []corev1.Volume{
-						{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-							LocalObjectReference: corev1.LocalObjectReference{Name: g.n.collector},
-						}}},
-						{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-						{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-					},
-				},
+	return corev1.PodSpec{
+		ServiceAccountName: p.n.collector,
+		EnableServiceLinks: &no,
+		SecurityContext:    restrictedPodSecurity(alloyUID),
+		Tolerations:        controlPlaneTolerations(),
+		Containers: []corev1.Container{{
+			Name:  "alloy",
+			Image: p.spec.Collector.Image,
+			Args: []string{
+				"run", alloyConfigDir + "/" + alloyConfigFile,
+				"--storage.path=" + alloyDataDir,
+				"--server.http.listen-addr=0.0.0.0:" + strconv.Itoa(alloyPort),
+				"--disable-reporting",
 			},
-		},
-	}
-}
-
-// controlPlaneTolerations let the collector run on control-plane nodes too:
-// their pods' logs matter as much as any other's.
-func controlPlaneTolerations() []corev1.Toleration {
-	return []corev1.Toleration{
-		{Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
-		{Key: "node-role.kubernetes.io/master", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
+			Env:   nodeNameEnv("NODE_NAME"),
+			Ports: []corev1.ContainerPort{{Name: "http-metrics", ContainerPort: alloyPort, Protocol: corev1.ProtocolTCP}},
+			ReadinessProbe: &corev1.Probe{
+				ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+					Path: "/-/ready", Port: intstr.FromString("http-metrics"),
+				}},
+				InitialDelaySeconds: 10,
+			},
+			Resources:       resources(p.spec.Collector.Resources),
+			SecurityContext: restrictedContainerSecurity(),
+			VolumeMounts: []corev1.VolumeMount{
+				{Name: "config", MountPath: alloyConfigDir, ReadOnly: true},
+				{Name: "data", MountPath: alloyDataDir},
+				{Name: "tmp", MountPath: "/tmp"},
+			},
+		}},
+		Volumes: []corev1.Volume{configMapVolume(p.n.collector), emptyDirVolume("data"), emptyDirVolume("tmp")},
 	}
 }

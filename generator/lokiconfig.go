@@ -47,19 +47,6 @@ type lokiStorage struct {
 	S3         *lokiS3         `json:"s3,omitempty"`
 }
 
-// lokiS3 is Loki's S3 client config. The keys are ${...} references that
-// Loki expands from its environment (-config.expand-env=true), filled from
-// the object-storage Secret: they are never written into the ConfigMap.
-type lokiS3 struct {
-	Endpoint         string `json:"endpoint,omitempty"`
-	Region           string `json:"region"`
-	BucketNames      string `json:"bucketnames"`
-	AccessKeyID      string `json:"access_key_id"`
-	SecretAccessKey  string `json:"secret_access_key"`
-	S3ForcePathStyle bool   `json:"s3forcepathstyle"`
-	Insecure         bool   `json:"insecure"`
-}
-
 type lokiMemberlist struct {
 	JoinMembers []string `json:"join_members"`
 }
@@ -73,10 +60,14 @@ type lokiStorageConfig struct {
 }
 
 type lokiRuler struct {
-	Storage struct {
-		Type string `json:"type"`
-		S3   lokiS3 `json:"s3"`
-	} `json:"storage"`
+	Storage lokiRulerStorage `json:"storage"`
+}
+
+// lokiRulerStorage is the ruler's store: its type names the one backend
+// set beside it.
+type lokiRulerStorage struct {
+	Type string  `json:"type"`
+	S3   *lokiS3 `json:"s3,omitempty"`
 }
 
 type lokiFilesystem struct {
@@ -129,8 +120,8 @@ const (
 const schemaFrom = "2024-04-01"
 
 // lokiConfigYAML renders the configuration of the stack's mode.
-func (g *gen) lokiConfigYAML() string {
-	retention := g.s.Spec.Loki.Retention
+func (p *plan) lokiConfigYAML() string {
+	retention := p.spec.Loki.Retention
 	c := lokiConfig{
 		AuthEnabled: false, // one tenant; authentication is Traefik's job
 		Server:      lokiServer{HTTPListenPort: lokiHTTPPort, GRPCListenPort: lokiGRPCPort, LogLevel: "info"},
@@ -144,9 +135,10 @@ func (g *gen) lokiConfigYAML() string {
 		Analytics: lokiAnalytics{ReportingEnabled: false},
 	}
 	store := "filesystem"
-	if g.scalable() {
-		store = "s3"
-		g.scalableConfig(&c)
+	if p.scalable {
+		p.scalableConfig(&c)
+		p.store.configure(&c)
+		store = p.store.lokiName()
 	} else {
 		c.Common.InstanceAddr = "127.0.0.1"
 		c.Common.ReplicationFactor = 1
@@ -169,40 +161,21 @@ func (g *gen) lokiConfigYAML() string {
 	return mustYAML(c)
 }
 
-// Environment variables that carry the S3 keys into Loki.
-const (
-	envAccessKeyID     = "AWS_ACCESS_KEY_ID"
-	envSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
-)
-
-// scalableConfig fills in what the three targets need to find each other
-// and the object store: memberlist for every ring (said explicitly in the
-// common ring: Loki would otherwise fall back to Consul as soon as any
-// common ring setting, such as an instance address, is given; the query
-// schedulers are found through their ring), the backend's compactor and
-// index gateways, and the buckets.
-func (g *gen) scalableConfig(c *lokiConfig) {
-	o := g.s.Spec.ObjectStorage
-	s3 := func(bucket string) lokiS3 {
-		return lokiS3{
-			Endpoint: o.Endpoint, Region: o.Region, BucketNames: bucket,
-			AccessKeyID: "${" + envAccessKeyID + "}", SecretAccessKey: "${" + envSecretAccessKey + "}",
-			S3ForcePathStyle: o.PathStyle, Insecure: o.Insecure,
-		}
-	}
-	backend := g.n.loki + "-backend"
-	c.Common.ReplicationFactor = min(3, g.s.Spec.SimpleScalable.Write.Replicas)
-	c.Common.CompactorGRPCAddress = fmt.Sprintf("%s.%s.svc:%d", backend, g.ns, lokiGRPCPort)
-	chunks := s3(o.ChunksBucket)
-	c.Common.Storage.S3 = &chunks
+// scalableConfig fills in what the three targets need to find each other:
+// memberlist for every ring (said explicitly in the common ring: Loki
+// would otherwise fall back to Consul as soon as any common ring setting,
+// such as an instance address, is given; the query schedulers are found
+// through their ring), and the backend's compactor and index gateways.
+// The object store's part is objectStore.configure.
+func (p *plan) scalableConfig(c *lokiConfig) {
+	backend := p.n.loki + "-backend"
+	c.Common.ReplicationFactor = min(3, p.spec.SimpleScalable.Write.Replicas)
+	c.Common.CompactorGRPCAddress = fmt.Sprintf("%s.%s.svc:%d", backend, p.ns, lokiGRPCPort)
 	c.Common.Ring = &lokiRing{}
 	c.Common.Ring.KVStore.Store = "memberlist"
-	c.Memberlist = &lokiMemberlist{JoinMembers: []string{fmt.Sprintf("%s.%s.svc:%d", g.n.memberlist, g.ns, lokiMemberlistPort)}}
+	c.Memberlist = &lokiMemberlist{JoinMembers: []string{fmt.Sprintf("%s.%s.svc:%d", p.n.memberlist, p.ns, lokiMemberlistPort)}}
 	c.StorageConfig = &lokiStorageConfig{}
-	c.StorageConfig.TSDBShipper.IndexGatewayClient.ServerAddress = fmt.Sprintf("dns+%s-headless.%s.svc:%d", backend, g.ns, lokiGRPCPort)
-	c.Ruler = &lokiRuler{}
-	c.Ruler.Storage.Type = "s3"
-	c.Ruler.Storage.S3 = s3(o.RulerBucket)
+	c.StorageConfig.TSDBShipper.IndexGatewayClient.ServerAddress = fmt.Sprintf("dns+%s-headless.%s.svc:%d", backend, p.ns, lokiGRPCPort)
 }
 
 func isZeroDuration(d string) bool {

@@ -1,14 +1,24 @@
 package generator
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/thedevops/loki-cmp/api/v1alpha1"
 )
+
+// Promtail (end of life since March 2026) as the log collector. It reads
+// the nodes' log files through hostPath volumes, as root, which only the
+// "privileged" Pod Security Standard allows. Its RBAC allows read-only
+// discovery of pods and their nodes.
+var promtailKind = collectorKind{
+	app:         v1alpha1.CollectorPromtail,
+	configFile:  promtailConfigFile,
+	podSecurity: levelPrivileged,
+	rules:       readOnly("nodes", "nodes/proxy", "services", "endpoints", "pods"),
+	config:      promtailConfigYAML,
+	pod:         promtailPod,
+}
 
 const (
 	promtailPort       = 3101
@@ -58,7 +68,7 @@ type relabelConfig struct {
 	Action       string   `json:"action,omitempty"`
 }
 
-func (g *gen) promtailConfigYAML() string {
+func promtailConfigYAML(p *plan) string {
 	relabel := func(source, target string) relabelConfig {
 		return relabelConfig{SourceLabels: []string{source}, TargetLabel: target, Action: "replace"}
 	}
@@ -66,7 +76,7 @@ func (g *gen) promtailConfigYAML() string {
 		// grpc_listen_port 0 picks a free port: Promtail serves nothing on gRPC.
 		Server:    promtailServer{HTTPListenPort: promtailPort, GRPCListenPort: 0, LogLevel: "info"},
 		Positions: promtailPositions{Filename: positionsDir + "/positions.yaml"},
-		Clients:   []promtailClient{{URL: g.pushURL()}},
+		Clients:   []promtailClient{{URL: p.pushURL}},
 		ScrapeConfigs: []promtailScrapeConfig{{
 			JobName:             "kubernetes-pods",
 			PipelineStages:      []map[string]any{{"cri": map[string]any{}}},
@@ -92,84 +102,54 @@ func (g *gen) promtailConfigYAML() string {
 	return mustYAML(c)
 }
 
-// promtail returns the collector's objects. Its RBAC allows read-only
-// discovery of pods and their nodes.
-func (g *gen) promtail() []Object {
-	return g.collectorObjects("promtail", promtailConfigFile, g.promtailConfigYAML(),
-		readOnly("nodes", "nodes/proxy", "services", "endpoints", "pods"), g.promtailDaemonSet)
-}
-
-func (g *gen) promtailDaemonSet(m metav1.ObjectMeta, cfg string) Object {
-	c := g.s.Spec.Collector
+func promtailPod(p *plan) corev1.PodSpec {
 	root := int64(0)
 	yes, no := true, false
-	sum := sha256.Sum256([]byte(cfg))
 	dirOrCreate := corev1.HostPathDirectoryOrCreate
 	dir := corev1.HostPathDirectory
-	return &appsv1.DaemonSet{
-		TypeMeta:   typeMeta("apps/v1", "DaemonSet"),
-		ObjectMeta: m,
-		Spec: appsv1.DaemonSetSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: g.selector("promtail", componentCollector)},
-			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{
-				Type: appsv1.RollingUpdateDaemonSetStrategyType,
+	return corev1.PodSpec{
+		ServiceAccountName: p.n.collector,
+		EnableServiceLinks: &no,
+		// Root only to read the node's root-owned log files; no
+		// capabilities, no privilege escalation, read-only root fs.
+		SecurityContext: &corev1.PodSecurityContext{
+			RunAsUser:      &root,
+			RunAsGroup:     &root,
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		},
+		Tolerations: controlPlaneTolerations(),
+		Containers: []corev1.Container{{
+			Name:  "promtail",
+			Image: p.spec.Collector.Image,
+			Args:  []string{"-config.file=" + promtailConfigDir + "/" + promtailConfigFile},
+			Env:   nodeNameEnv("HOSTNAME"),
+			Ports: []corev1.ContainerPort{{Name: "http-metrics", ContainerPort: promtailPort, Protocol: corev1.ProtocolTCP}},
+			ReadinessProbe: &corev1.Probe{
+				ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+					Path: "/ready", Port: intstr.FromString("http-metrics"),
+				}},
+				InitialDelaySeconds: 10,
 			},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{
-					Labels:      g.podLabels("promtail", componentCollector),
-					Annotations: map[string]string{"checksum/config": hex.EncodeToString(sum[:])},
-				},
-				Spec: corev1.PodSpec{
-					ServiceAccountName: g.n.collector,
-					EnableServiceLinks: &no,
-					// Root only to read the node's root-owned log files; no
-					// capabilities, no privilege escalation, read-only root fs.
-					SecurityContext: &corev1.PodSecurityContext{
-						RunAsUser:      &root,
-						RunAsGroup:     &root,
-						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-					},
-					Tolerations: controlPlaneTolerations(),
-					Containers: []corev1.Container{{
-						Name:  "promtail",
-						Image: c.Image,
-						Args:  []string{"-config.file=" + promtailConfigDir + "/" + promtailConfigFile},
-						Env: []corev1.EnvVar{{
-							Name:      "HOSTNAME",
-							ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}},
-						}},
-						Ports: []corev1.ContainerPort{{Name: "http-metrics", ContainerPort: promtailPort, Protocol: corev1.ProtocolTCP}},
-						ReadinessProbe: &corev1.Probe{
-							ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-								Path: "/ready", Port: intstr.FromString("http-metrics"),
-							}},
-							InitialDelaySeconds: 10,
-						},
-						Resources: resources(c.Resources),
-						SecurityContext: &corev1.SecurityContext{
-							AllowPrivilegeEscalation: &no,
-							ReadOnlyRootFilesystem:   &yes,
-							Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-						},
-						VolumeMounts: []corev1.VolumeMount{
-							{Name: "config", MountPath: promtailConfigDir, ReadOnly: true},
-							{Name: "positions", MountPath: positionsDir},
-							{Name: "pods", MountPath: podLogsDir, ReadOnly: true},
-						},
-					}},
-					Volumes: []corev1.Volume{
-						{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-							LocalObjectReference: corev1.LocalObjectReference{Name: g.n.collector},
-						}}},
-						{Name: "positions", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
-							Path: positionsDir + "/" + g.ns + "-" + g.s.Metadata.Name, Type: &dirOrCreate,
-						}}},
-						{Name: "pods", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
-							Path: podLogsDir, Type: &dir,
-						}}},
-					},
-				},
+			Resources: resources(p.spec.Collector.Resources),
+			SecurityContext: &corev1.SecurityContext{
+				AllowPrivilegeEscalation: &no,
+				ReadOnlyRootFilesystem:   &yes,
+				Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 			},
+			VolumeMounts: []corev1.VolumeMount{
+				{Name: "config", MountPath: promtailConfigDir, ReadOnly: true},
+				{Name: "positions", MountPath: positionsDir},
+				{Name: "pods", MountPath: podLogsDir, ReadOnly: true},
+			},
+		}},
+		Volumes: []corev1.Volume{
+			configMapVolume(p.n.collector),
+			{Name: "positions", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
+				Path: positionsDir + "/" + p.ns + "-" + p.name, Type: &dirOrCreate,
+			}}},
+			{Name: "pods", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{
+				Path: podLogsDir, Type: &dir,
+			}}},
 		},
 	}
 }

@@ -58,8 +58,9 @@ type ref struct {
 
 // Resolved are the credentials loki.yaml references.
 type Resolved struct {
-	Users         map[string]generator.Credential
-	ObjectStorage generator.ObjectStorageKeys
+	Users map[string]generator.Credential
+	// ObjectStorage holds the object store's credentials by field path.
+	ObjectStorage map[string]secret.Value
 }
 
 func refs(doc *config.Document, out *Resolved) []ref {
@@ -87,9 +88,15 @@ func refs(doc *config.Document, out *Resolved) []ref {
 		o := doc.Stack.Spec.ObjectStorage
 		rs = append(rs,
 			ref{path: "spec.objectStorage.accessKeyID", value: o.AccessKeyID, label: "S3 access key ID",
-				use: func(v []byte) error { out.ObjectStorage.AccessKeyID = secret.New(v); return checkKey(v) }},
+				use: func(v []byte) error {
+					out.ObjectStorage["spec.objectStorage.accessKeyID"] = secret.New(v)
+					return checkKey(v)
+				}},
 			ref{path: "spec.objectStorage.secretAccessKey", value: o.SecretAccessKey, label: "S3 secret access key",
-				use: func(v []byte) error { out.ObjectStorage.SecretAccessKey = secret.New(v); return checkKey(v) }})
+				use: func(v []byte) error {
+					out.ObjectStorage["spec.objectStorage.secretAccessKey"] = secret.New(v)
+					return checkKey(v)
+				}})
 	}
 	return rs
 }
@@ -107,7 +114,7 @@ func checkKey(v []byte) error {
 // passwords or ready hashes, object storage keys) from the environment or
 // Vault.
 func ResolveCredentials(ctx context.Context, doc *config.Document, opts Options) (*Resolved, error) {
-	out := &Resolved{Users: map[string]generator.Credential{}}
+	out := &Resolved{Users: map[string]generator.Credential{}, ObjectStorage: map[string]secret.Value{}}
 	r := &resolver{doc: doc, opts: opts}
 	var fromVault []ref
 	for _, x := range refs(doc, out) {

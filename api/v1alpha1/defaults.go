@@ -93,10 +93,13 @@ func (s *LokiStack) Complete(defaultNamespace string) {
 	if s.Metadata.Namespace == "" {
 		s.Metadata.Namespace = DefaultNamespace
 	}
-	if s.Spec.Collector.Image == "" {
-		s.Spec.Collector.Image = DefaultAlloyImage
-		if s.Spec.Collector.Type == CollectorPromtail {
-			s.Spec.Collector.Image = DefaultPromtailImage
+	if c := &s.Spec.Collector; c.Image == "" {
+		// An unknown type keeps Alloy's image; validation refuses the type.
+		c.Image = DefaultAlloyImage
+		for _, k := range CollectorKinds {
+			if k.Type == c.Type {
+				c.Image = k.DefaultImage
+			}
 		}
 	}
 	if s.Spec.Collector.Namespace == "" {

@@ -51,6 +51,10 @@ const (
 	TLSModeAnnotation  = "annotation"
 )
 
+// TLSModes lists every TLS mode, in the order messages and the schema name
+// them. The generator has a builder for each (a test checks).
+var TLSModes = []string{TLSModeCertificate, TLSModeAnnotation}
+
 // TLS configures the certificate of the public host.
 type TLS struct {
 	Mode          string `json:"mode" doc:"certificate: emit a cert-manager Certificate. annotation: annotate the Ingress with cert-manager.io/cluster-issuer and let cert-manager create it. Exactly one is emitted."`
@@ -171,6 +175,30 @@ const (
 	CollectorPromtail = "promtail"
 	CollectorAlloy    = "alloy"
 )
+
+// CollectorKind is one collector program loki-cmp can deploy.
+type CollectorKind struct {
+	Type         string // the value of spec.collector.type
+	DefaultImage string // the image when spec.collector.image is empty
+}
+
+// CollectorKinds lists every collector type, in the order messages and the
+// schema name them. Adding one here is the start of a new collector: the
+// generator's tests fail until it has a builder, the test module's until
+// a real program checks its config.
+var CollectorKinds = []CollectorKind{
+	{Type: CollectorAlloy, DefaultImage: DefaultAlloyImage},
+	{Type: CollectorPromtail, DefaultImage: DefaultPromtailImage},
+}
+
+// CollectorTypes are the types of CollectorKinds.
+func CollectorTypes() []string {
+	out := make([]string, len(CollectorKinds))
+	for i, k := range CollectorKinds {
+		out[i] = k.Type
+	}
+	return out
+}
 
 // Collector configures the log collector DaemonSet.
 type Collector struct {

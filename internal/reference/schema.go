@@ -41,7 +41,7 @@ var fieldRules = map[fieldKey]map[string]any{
 	key[v1alpha1.LokiStack]("apiVersion"): {"const": v1alpha1.APIVersion},
 	key[v1alpha1.LokiStack]("kind"):       {"const": v1alpha1.Kind},
 	key[v1alpha1.Spec]("mode"):            {"enum": []any{v1alpha1.ModeSingleBinary, v1alpha1.ModeSimpleScalable}},
-	key[v1alpha1.TLS]("mode"):             {"enum": []any{v1alpha1.TLSModeCertificate, v1alpha1.TLSModeAnnotation}},
+	key[v1alpha1.TLS]("mode"):             {"enum": anys(v1alpha1.TLSModes)},
 	key[v1alpha1.Auth]("bcryptCost"):      {"minimum": htpasswd.MinCost, "maximum": htpasswd.MaxCost},
 	key[v1alpha1.Auth]("users"):           {"minItems": 1},
 	key[v1alpha1.VaultRef]("version"):     {"minimum": 0},
@@ -50,13 +50,21 @@ var fieldRules = map[fieldKey]map[string]any{
 		v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFrom1,
 	}},
 	key[v1alpha1.Target]("replicas"):   {"minimum": 1, "maximum": 100},
-	key[v1alpha1.Collector]("type"):    {"enum": []any{v1alpha1.CollectorAlloy, v1alpha1.CollectorPromtail}},
+	key[v1alpha1.Collector]("type"):    {"enum": anys(v1alpha1.CollectorTypes())},
 	key[v1alpha1.ACME]("email"):        {"minLength": 1},
 	key[v1alpha1.User]("name"):         {"minLength": 1},
 	key[v1alpha1.Spec]("host"):         {"minLength": 1},
 	key[v1alpha1.VaultRef]("path"):     {"minLength": 1},
 	key[v1alpha1.VaultRef]("key"):      {"minLength": 1},
 	key[v1alpha1.SecretRef]("fromEnv"): {"minLength": 1},
+}
+
+func anys(values []string) []any {
+	out := make([]any, len(values))
+	for i, v := range values {
+		out[i] = v
+	}
+	return out
 }
 
 // typeRules are JSON Schema keywords added to the schema of every value of
