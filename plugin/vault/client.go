@@ -84,7 +84,10 @@ func newAPIClient(s Settings) (*vaultapi.Client, error) {
 		// Retries are ours (retry below): only on connection errors, 5xx
 		// and 429, and within the run's one deadline.
 		MaxRetries: 0,
-		Timeout:    s.Timeout,
+		// No client timeout: every request runs under a context with a
+		// deadline (the run's, or Close's own), and the client's would
+		// cancel a write's context before its answer is read.
+		Timeout: 0,
 	}
 	for _, f := range []struct{ env, path string }{{EnvCACert, s.CACert}, {EnvCAPath, s.CAPath}} {
 		if _, err := os.Stat(f.path); f.path != "" && err != nil {
@@ -141,7 +144,10 @@ func (c *Client) Close() error {
 	// The run's deadline may be spent: revoking gets its own short one.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	_, err := c.api.RawRequestWithContext(ctx, c.api.NewRequest(http.MethodPost, "/v1/auth/token/revoke-self"))
+	resp, err := c.api.Logical().WriteRawWithContext(ctx, "auth/token/revoke-self", nil)
+	if resp != nil {
+		resp.Body.Close()
+	}
 	c.api.ClearToken()
 	if err != nil {
 		_, cause := describe(err, "3s")
@@ -157,14 +163,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	var lastErr error
 	backoff := firstBackoff
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		req := c.api.NewRequest(method, "/v1/"+path)
-		req.Params = query
-		if body != nil {
-			if err := req.SetJSONBody(body); err != nil {
-				return nil, err
-			}
-		}
-		resp, err := c.api.RawRequestWithContext(ctx, req)
+		resp, err := c.send(ctx, method, path, query, body)
 		if err == nil || isStatus(err, 404) {
 			data, perr := parseBody(resp)
 			if perr != nil {
@@ -187,6 +186,24 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		backoff *= 2
 	}
 	return nil, lastErr
+}
+
+// send sends one request through the Vault client's logical API (which
+// adds the token and namespace): GET as a read, POST as a write (Vault
+// treats PUT and POST alike).
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, body any) (*vaultapi.Response, error) {
+	if method == http.MethodGet {
+		return c.api.Logical().ReadRawWithDataWithContext(ctx, path, query)
+	}
+	var data []byte
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		data = b
+	}
+	return c.api.Logical().WriteRawWithContext(ctx, path, data)
 }
 
 // errMalformed marks an answer that is not Vault's JSON.
