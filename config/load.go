@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/thedevops/loki-cmp/api/v1alpha1"
+	"github.com/thedevops/loki-cmp/internal/field"
 )
 
 // MaxInputBytes is the largest loki.yaml accepted. A real one is well under
@@ -37,8 +38,8 @@ type Options struct {
 type Override struct {
 	// Source names the override in messages, e.g. `Argo CD parameter "host"`.
 	Source string
-	// Path is the field's dotted path, e.g. spec.storage.size.
-	Path string
+	// Path is the field, e.g. spec.storage.size: field names only.
+	Path field.Path
 	// Value is a string (for string, integer and boolean fields), a
 	// []string or a map[string]string, as Argo CD sends parameters.
 	Value any
@@ -66,7 +67,10 @@ func (o Override) node() *yaml.Node {
 	default:
 		panic(fmt.Sprintf("config: override value of type %T", o.Value))
 	}
-	parts := strings.Split(o.Path, ".")
+	parts, ok := o.Path.Names()
+	if !ok {
+		panic(fmt.Sprintf("config: override of %s, which is not a path of field names", o.Path))
+	}
 	for i := len(parts) - 1; i >= 0; i-- {
 		leaf = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
 			{Kind: yaml.ScalarNode, Tag: "!!str", Value: parts[i]}, leaf,
@@ -82,33 +86,24 @@ type Document struct {
 	pos   map[string]location
 }
 
-// Problem returns a problem about the field at path, placed at that field
-// or, when the file does not spell it out, at its nearest written parent
-// (or at the override that set it).
-func (d *Document) Problem(path, msg string) Problem {
+// Problem returns a problem of type typ about the field at path, placed at
+// that field or, when the file does not spell it out, at its nearest
+// written parent (or at the override that set it).
+func (d *Document) Problem(path field.Path, typ field.ErrorType, msg string) Problem {
 	loc := d.locate(path)
-	return Problem{File: loc.file, Pos: loc.pos, Path: path, Msg: msg}
+	return Problem{File: loc.file, Pos: loc.pos, Path: path, Type: typ, Msg: msg}
 }
 
 // locate returns where path or its nearest ancestor was written.
-func (d *Document) locate(path string) location {
-	for p := path; ; p = parent(p) {
-		if loc, ok := d.pos[p]; ok {
+func (d *Document) locate(path field.Path) location {
+	for p := path; ; p = p.Parent() {
+		if loc, ok := d.pos[p.String()]; ok {
 			return loc
 		}
-		if p == "" {
+		if p.Root() {
 			return location{d.File, Pos{Line: 1, Column: 1}}
 		}
 	}
-}
-
-// parent strips the last element of a field path: a.b[0].c → a.b[0] → a.b → a → "".
-func parent(path string) string {
-	i := strings.LastIndexAny(path, ".[")
-	if i < 0 {
-		return ""
-	}
-	return path[:i]
 }
 
 // Load parses, defaults and validates a loki.yaml. Its error is an *Error
@@ -152,10 +147,10 @@ func Load(data []byte, opts Options) (*Document, error) {
 
 	d := newDecoder(opts.File)
 	stack := v1alpha1.Default()
-	d.decode(root, reflect.ValueOf(&stack).Elem(), "", nil)
+	d.decode(root, reflect.ValueOf(&stack).Elem(), field.Path{}, nil)
 	for _, o := range opts.Overrides {
-		od := &decoder{file: o.Source, pos: d.pos, budget: maxNodes, lenient: true, only: o.Path}
-		od.decode(o.node(), reflect.ValueOf(&stack).Elem(), "", nil)
+		od := &decoder{file: o.Source, pos: d.pos, budget: maxNodes, lenient: true, only: o.Path.String()}
+		od.decode(o.node(), reflect.ValueOf(&stack).Elem(), field.Path{}, nil)
 		d.problems = append(d.problems, od.problems...)
 	}
 	if err := newError(d.problems); err != nil {
@@ -249,13 +244,13 @@ func checkHeader(root *yaml.Node, file string) error {
 		v := lookup(root, want.key)
 		switch {
 		case v == nil:
-			ps = append(ps, Problem{File: file, Pos: posOf(root), Path: want.key, Msg: fmt.Sprintf("required: %s: %s", want.key, want.value)})
+			ps = append(ps, Problem{File: file, Pos: posOf(root), Path: field.NewPath(want.key), Type: field.Required, Msg: fmt.Sprintf("required: %s: %s", want.key, want.value)})
 		case v.Kind != yaml.ScalarNode || v.Value != want.value:
 			msg := fmt.Sprintf("must be %q", want.value)
 			if want.key == "apiVersion" && v.Kind == yaml.ScalarNode && strings.HasPrefix(v.Value, v1alpha1.Group+"/") {
 				msg = fmt.Sprintf("version %q is not supported by this loki-cmp; supported: %s", v.Value, v1alpha1.APIVersion)
 			}
-			ps = append(ps, Problem{File: file, Pos: posOf(v), Path: want.key, Msg: msg})
+			ps = append(ps, Problem{File: file, Pos: posOf(v), Path: field.NewPath(want.key), Type: field.NotSupported, Msg: msg})
 		}
 	}
 	return newError(ps)

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/thedevops/loki-cmp/api/v1alpha1"
+	"github.com/thedevops/loki-cmp/internal/field"
 )
 
 // header starts every test document; spec lines follow at two spaces.
@@ -308,9 +309,9 @@ func TestLoadReportsAllProblemsSorted(t *testing.T) {
 	}
 	var got []string
 	for _, p := range e.Problems {
-		got = append(got, p.Path)
+		got = append(got, p.Path.String()+" "+string(p.Type))
 	}
-	want := []string{"spec.auth.users", "spec.storage.size", "spec.host", "spec.loki.retention"}
+	want := []string{"spec.auth.users required", "spec.storage.size invalid", "spec.host invalid", "spec.loki.retention invalid"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problem paths (-want +got):\n%s\n%v", diff, err)
 	}
@@ -369,7 +370,7 @@ func TestLoadAliases(t *testing.T) {
 
 func TestOverrides(t *testing.T) {
 	ov := func(path string, v any) Override {
-		return Override{Source: `Argo CD parameter "` + path + `"`, Path: path, Value: v}
+		return Override{Source: `Argo CD parameter "` + path + `"`, Path: field.NewPath(strings.Split(path, ".")...), Value: v}
 	}
 	doc, err := Load([]byte(header+minimal+"  commonLabels: {a: b}\n"), Options{Overrides: []Override{
 		ov("spec.host", "other.example.org"),
@@ -395,7 +396,7 @@ func TestOverrides(t *testing.T) {
 
 func TestOverrideErrors(t *testing.T) {
 	ov := func(path string, v any) Override {
-		return Override{Source: `Argo CD parameter "p"`, Path: path, Value: v}
+		return Override{Source: `Argo CD parameter "p"`, Path: field.NewPath(strings.Split(path, ".")...), Value: v}
 	}
 	for _, tc := range []struct {
 		o    Override

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/thedevops/loki-cmp/internal/field"
 )
 
 // Pos is a 1-based line and column in the input file. The zero Pos means
@@ -19,7 +21,10 @@ type Pos struct{ Line, Column int }
 type Problem struct {
 	File string
 	Pos  Pos
-	Path string // field path such as spec.storage.size; empty for the file as a whole
+	Path field.Path // the field, such as spec.storage.size; the root for the file as a whole
+	// Type is the kind of problem (required, invalid, not supported, ...);
+	// empty for problems with the file as a whole.
+	Type field.ErrorType
 	Msg  string
 }
 
@@ -33,8 +38,8 @@ func (p Problem) String() string {
 		fmt.Fprintf(&b, ":%d", p.Pos.Column)
 	}
 	b.WriteString(": ")
-	if p.Path != "" {
-		b.WriteString(p.Path)
+	if !p.Path.Root() {
+		b.WriteString(p.Path.String())
 		b.WriteString(": ")
 	}
 	b.WriteString(p.Msg)

@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/thedevops/loki-cmp/api/v1alpha1"
+	"github.com/thedevops/loki-cmp/internal/field"
 	"github.com/thedevops/loki-cmp/internal/htpasswd"
 )
 
@@ -46,67 +47,93 @@ type validator struct {
 	problems []Problem
 }
 
-func (v *validator) add(path, format string, args ...any) {
-	v.problems = append(v.problems, v.doc.Problem(path, fmt.Sprintf(format, args...)))
+// add reports a problem of type typ with the field at path.
+func (v *validator) add(path field.Path, typ field.ErrorType, format string, args ...any) {
+	v.problems = append(v.problems, v.doc.Problem(path, typ, fmt.Sprintf(format, args...)))
+}
+
+func (v *validator) invalid(path field.Path, format string, args ...any) {
+	v.add(path, field.Invalid, format, args...)
+}
+
+func (v *validator) require(path field.Path, format string, args ...any) {
+	v.add(path, field.Required, format, args...)
+}
+
+func (v *validator) forbid(path field.Path, format string, args ...any) {
+	v.add(path, field.Forbidden, format, args...)
+}
+
+func (v *validator) notSupported(path field.Path, format string, args ...any) {
+	v.add(path, field.NotSupported, format, args...)
 }
 
 // addAll reports the messages of a k8s.io validation function, if any.
-func (v *validator) addAll(path, value string, msgs []string) {
+func (v *validator) addAll(path field.Path, value string, msgs []string) {
 	if len(msgs) > 0 {
-		v.add(path, "invalid value %q: %s", value, strings.Join(msgs, "; "))
+		v.invalid(path, "invalid value %q: %s", value, strings.Join(msgs, "; "))
 	}
 }
+
+// The paths validation starts from.
+var (
+	metadataPath = field.NewPath("metadata")
+	specPath     = field.NewPath("spec")
+)
 
 func (d *Document) validate() error {
 	v := &validator{doc: d}
 	s := &d.Stack
-	v.noControlChars(reflect.ValueOf(s).Elem(), "")
-	v.name("metadata.name", s.Metadata.Name)
-	v.required("metadata.namespace", s.Metadata.Namespace, validation.IsDNS1123Label)
-	v.host("spec.host", s.Spec.Host)
-	v.tls(&s.Spec.TLS)
-	v.auth(&s.Spec.Auth)
-	v.image("spec.loki.image", s.Spec.Loki.Image)
-	v.retention("spec.loki.retention", s.Spec.Loki.Retention)
-	v.resources("spec.loki.resources", s.Spec.Loki.Resources)
-	v.quantity("spec.storage.size", s.Spec.Storage.Size, true)
+	v.noControlChars(reflect.ValueOf(s).Elem(), field.Path{})
+	v.name(metadataPath.Child("name"), s.Metadata.Name)
+	v.required(metadataPath.Child("namespace"), s.Metadata.Namespace, validation.IsDNS1123Label)
+	v.host(specPath.Child("host"), s.Spec.Host)
+	v.tls(specPath.Child("tls"), &s.Spec.TLS)
+	v.auth(specPath.Child("auth"), &s.Spec.Auth)
+	loki := specPath.Child("loki")
+	v.image(loki.Child("image"), s.Spec.Loki.Image)
+	v.retention(loki.Child("retention"), s.Spec.Loki.Retention)
+	v.resources(loki.Child("resources"), s.Spec.Loki.Resources)
+	storage := specPath.Child("storage")
+	v.quantity(storage.Child("size"), s.Spec.Storage.Size, true)
 	if c := s.Spec.Storage.StorageClassName; c != "" {
-		v.addAll("spec.storage.storageClassName", c, validation.IsDNS1123Subdomain(c))
+		v.addAll(storage.Child("storageClassName"), c, validation.IsDNS1123Subdomain(c))
 	}
 	v.mode(&s.Spec)
-	v.collector(&s.Spec.Collector)
+	v.collector(specPath.Child("collector"), &s.Spec.Collector)
 	if n := s.Spec.NetworkPolicy; n.Enabled {
-		v.required("spec.networkPolicy.traefikNamespace", n.TraefikNamespace, validation.IsDNS1123Label)
-		v.required("spec.networkPolicy.prometheusNamespace", n.PrometheusNamespace, validation.IsDNS1123Label)
+		np := specPath.Child("networkPolicy")
+		v.required(np.Child("traefikNamespace"), n.TraefikNamespace, validation.IsDNS1123Label)
+		v.required(np.Child("prometheusNamespace"), n.PrometheusNamespace, validation.IsDNS1123Label)
 	}
-	v.monitoring(&s.Spec.Monitoring)
-	v.labels("spec.commonLabels", s.Spec.CommonLabels, ManagedLabels)
-	v.annotations("spec.commonAnnotations", s.Spec.CommonAnnotations)
+	v.monitoring(specPath.Child("monitoring"), &s.Spec.Monitoring)
+	v.labels(specPath.Child("commonLabels"), s.Spec.CommonLabels, ManagedLabels)
+	v.annotations(specPath.Child("commonAnnotations"), s.Spec.CommonAnnotations)
 	return newError(v.problems)
 }
 
-func (v *validator) required(path, value string, check func(string) []string) {
+func (v *validator) required(path field.Path, value string, check func(string) []string) {
 	if value == "" {
-		v.add(path, "required")
+		v.require(path, "required")
 		return
 	}
 	v.addAll(path, value, check(value))
 }
 
-func (v *validator) name(path, name string) {
+func (v *validator) name(path field.Path, name string) {
 	v.required(path, name, validation.IsDNS1035Label)
 	if len(name) > MaxNameLength {
-		v.add(path, "must be at most %d characters (derived names such as %s-basic-auth must fit Kubernetes' limits)", MaxNameLength, name)
+		v.invalid(path, "must be at most %d characters (derived names such as %s-basic-auth must fit Kubernetes' limits)", MaxNameLength, name)
 	}
 }
 
-func (v *validator) host(path, host string) {
+func (v *validator) host(path field.Path, host string) {
 	if host == "" {
-		v.add(path, "required: the public DNS name of Loki, e.g. loki.example.org")
+		v.require(path, "required: the public DNS name of Loki, e.g. loki.example.org")
 		return
 	}
 	if strings.HasPrefix(host, "*.") {
-		v.add(path, "invalid value %q: a wildcard cannot get a Let's Encrypt HTTP-01 certificate; use a single host", host)
+		v.notSupported(path, "invalid value %q: a wildcard cannot get a Let's Encrypt HTTP-01 certificate; use a single host", host)
 		return
 	}
 	msgs := validation.IsDNS1123Subdomain(host)
@@ -125,58 +152,60 @@ func (v *validator) host(path, host string) {
 	v.addAll(path, host, msgs)
 }
 
-func (v *validator) tls(t *v1alpha1.TLS) {
+func (v *validator) tls(path field.Path, t *v1alpha1.TLS) {
 	if !contains(v1alpha1.TLSModes, t.Mode) {
-		v.add("spec.tls.mode", "must be %s", oneOf(v1alpha1.TLSModes))
+		v.notSupported(path.Child("mode"), "must be %s", oneOf(v1alpha1.TLSModes))
 	}
-	v.required("spec.tls.clusterIssuer", t.ClusterIssuer, validation.IsDNS1123Subdomain)
-	v.required("spec.tls.secretName", t.SecretName, validation.IsDNS1123Subdomain)
+	v.required(path.Child("clusterIssuer"), t.ClusterIssuer, validation.IsDNS1123Subdomain)
+	v.required(path.Child("secretName"), t.SecretName, validation.IsDNS1123Subdomain)
 	if a := t.ACME; a != nil {
+		acme := path.Child("acme")
 		if a.Email == "" {
-			v.add("spec.tls.acme.email", "required when acme is set: Let's Encrypt sends expiry notices there")
+			v.require(acme.Child("email"), "required when acme is set: Let's Encrypt sends expiry notices there")
 		} else if addr, err := mail.ParseAddress(a.Email); err != nil || addr.Address != a.Email {
-			v.add("spec.tls.acme.email", "invalid value %q: must be a plain e-mail address", a.Email)
+			v.invalid(acme.Child("email"), "invalid value %q: must be a plain e-mail address", a.Email)
 		}
 		if u, err := url.Parse(a.Server); err != nil || u.Scheme != "https" || u.Host == "" {
-			v.add("spec.tls.acme.server", "invalid value %q: must be an https:// URL of an ACME directory", a.Server)
+			v.invalid(acme.Child("server"), "invalid value %q: must be an https:// URL of an ACME directory", a.Server)
 		}
 	}
 }
 
-func (v *validator) auth(a *v1alpha1.Auth) {
+func (v *validator) auth(path field.Path, a *v1alpha1.Auth) {
 	if a.Realm == "" {
-		v.add("spec.auth.realm", "required")
+		v.require(path.Child("realm"), "required")
 	} else if strings.ContainsAny(a.Realm, `"\`) {
-		v.add("spec.auth.realm", "must not contain quotes or backslashes (it is sent in the WWW-Authenticate header)")
+		v.invalid(path.Child("realm"), "must not contain quotes or backslashes (it is sent in the WWW-Authenticate header)")
 	}
 	if a.BcryptCost < htpasswd.MinCost || a.BcryptCost > htpasswd.MaxCost {
-		v.add("spec.auth.bcryptCost", "must be between %d and %d", htpasswd.MinCost, htpasswd.MaxCost)
+		v.invalid(path.Child("bcryptCost"), "must be between %d and %d", htpasswd.MinCost, htpasswd.MaxCost)
 	}
+	users := path.Child("users")
 	if len(a.Users) == 0 {
-		v.add("spec.auth.users", "required: at least one user, e.g. [{name: admin, password: {fromEnv: LOKI_ADMIN_PASSWORD}}]")
+		v.require(users, "required: at least one user, e.g. [{name: admin, password: {fromEnv: LOKI_ADMIN_PASSWORD}}]")
 	}
 	seen := map[string]int{}
 	for i, u := range a.Users {
-		p := fmt.Sprintf("spec.auth.users[%d]", i)
+		p := users.Index(i)
 		switch {
 		case u.Name == "":
-			v.add(p+".name", "required")
+			v.require(p.Child("name"), "required")
 		case strings.ContainsAny(u.Name, ": \t") || hasNonPrint(u.Name):
-			v.add(p+".name", "invalid value %q: must not contain colons, spaces or control characters", u.Name)
+			v.invalid(p.Child("name"), "invalid value %q: must not contain colons, spaces or control characters", u.Name)
 		case len(u.Name) > 255:
-			v.add(p+".name", "must be at most 255 characters")
+			v.invalid(p.Child("name"), "must be at most 255 characters")
 		}
 		if j, dup := seen[u.Name]; dup && u.Name != "" {
-			v.add(p+".name", "duplicate user %q (also users[%d])", u.Name, j)
+			v.add(p.Child("name"), field.Duplicate, "duplicate user %q (also users[%d])", u.Name, j)
 		}
 		seen[u.Name] = i
 		switch {
 		case u.Password.IsSet() && u.Htpasswd.IsSet():
-			v.add(p+".htpasswd", "set either password or htpasswd, not both")
+			v.forbid(p.Child("htpasswd"), "set either password or htpasswd, not both")
 		case u.Htpasswd.IsSet():
-			v.secretRef(p+".htpasswd", u.Htpasswd)
+			v.secretRef(p.Child("htpasswd"), u.Htpasswd)
 		default:
-			v.secretRef(p+".password", u.Password)
+			v.secretRef(p.Child("password"), u.Password)
 		}
 	}
 }
@@ -191,24 +220,24 @@ var ReservedEnvPrefixes = []string{"LOKI_CMP_", "VAULT_"}
 
 // secretRef checks that exactly one source is set. The referenced value is
 // read later, by package plugin.
-func (v *validator) secretRef(path string, r v1alpha1.SecretRef) {
+func (v *validator) secretRef(path field.Path, r v1alpha1.SecretRef) {
 	v.secretRefOf(path, "password", r, "{fromEnv: LOKI_ADMIN_PASSWORD} or {fromVault: {path: secret/loki/basic-auth, key: admin}}")
 }
 
-func (v *validator) secretRefOf(path, what string, r v1alpha1.SecretRef, example string) {
+func (v *validator) secretRefOf(path field.Path, what string, r v1alpha1.SecretRef, example string) {
 	switch {
 	case r.FromEnv != "" && r.FromVault != nil:
-		v.add(path, "set either fromEnv or fromVault, not both")
+		v.forbid(path, "set either fromEnv or fromVault, not both")
 	case r.FromVault != nil:
-		v.vaultRef(path+".fromVault", *r.FromVault)
+		v.vaultRef(path.Child("fromVault"), *r.FromVault)
 	case r.FromEnv == "":
-		v.add(path, "required: say where the %s comes from: %s", what, example)
+		v.require(path, "required: say where the %s comes from: %s", what, example)
 	case !envName().MatchString(r.FromEnv):
-		v.add(path+".fromEnv", "invalid value %q: must be an environment variable name (letters, digits, _)", r.FromEnv)
+		v.invalid(path.Child("fromEnv"), "invalid value %q: must be an environment variable name (letters, digits, _)", r.FromEnv)
 	default:
 		for _, prefix := range ReservedEnvPrefixes {
 			if strings.HasPrefix(strings.ToUpper(r.FromEnv), prefix) {
-				v.add(path+".fromEnv", "invalid value %q: variables starting with %s configure loki-cmp itself and cannot be referenced", r.FromEnv, prefix)
+				v.forbid(path.Child("fromEnv"), "invalid value %q: variables starting with %s configure loki-cmp itself and cannot be referenced", r.FromEnv, prefix)
 			}
 		}
 	}
@@ -216,27 +245,31 @@ func (v *validator) secretRefOf(path, what string, r v1alpha1.SecretRef, example
 
 // vaultRef checks a Vault reference's shape; whether it may be read is the
 // sidecar's allow-list's decision, at run time.
-func (v *validator) vaultRef(path string, r v1alpha1.VaultRef) {
+func (v *validator) vaultRef(path field.Path, r v1alpha1.VaultRef) {
 	if msg := CheckVaultPath(r.Path); msg != "" {
-		v.add(path+".path", "invalid value %q: %s", r.Path, msg)
+		if r.Path == "" {
+			v.require(path.Child("path"), "invalid value %q: %s", r.Path, msg)
+		} else {
+			v.invalid(path.Child("path"), "invalid value %q: %s", r.Path, msg)
+		}
 	}
 	if r.Key == "" {
-		v.add(path+".key", "required: the key inside the secret, e.g. admin")
+		v.require(path.Child("key"), "required: the key inside the secret, e.g. admin")
 	}
 	switch {
 	case r.KVVersion != 0 && r.KVVersion != 1 && r.KVVersion != 2:
-		v.add(path+".kvVersion", "must be 1 or 2 (or left out to detect it)")
+		v.notSupported(path.Child("kvVersion"), "must be 1 or 2 (or left out to detect it)")
 	case r.Version < 0:
-		v.add(path+".version", "must not be negative")
+		v.invalid(path.Child("version"), "must not be negative")
 	case r.Version > 0 && r.KVVersion == 1:
-		v.add(path+".version", "KV v1 secrets have no versions")
+		v.forbid(path.Child("version"), "KV v1 secrets have no versions")
 	}
 	if r.Mount != "" {
 		switch {
 		case r.KVVersion == 0:
-			v.add(path+".mount", "only with kvVersion: without it the mount is detected")
+			v.forbid(path.Child("mount"), "only with kvVersion: without it the mount is detected")
 		case CheckVaultPath(r.Mount) != "" || !strings.HasPrefix(r.Path, r.Mount+"/"):
-			v.add(path+".mount", "invalid value %q: must be a leading part of path, ending at a /", r.Mount)
+			v.invalid(path.Child("mount"), "invalid value %q: must be a leading part of path, ending at a /", r.Mount)
 		}
 	}
 }
@@ -264,56 +297,57 @@ func CheckVaultPath(p string) string {
 	return ""
 }
 
-func (v *validator) collector(c *v1alpha1.Collector) {
+func (v *validator) collector(path field.Path, c *v1alpha1.Collector) {
 	if types := v1alpha1.CollectorTypes(); !contains(types, c.Type) {
-		v.add("spec.collector.type", "must be %s", oneOf(types))
+		v.notSupported(path.Child("type"), "must be %s", oneOf(types))
 	}
-	v.image("spec.collector.image", c.Image)
+	v.image(path.Child("image"), c.Image)
 	if msgs := validation.IsDNS1123Label(c.Namespace); len(msgs) > 0 {
-		v.add("spec.collector.namespace", "invalid value %q: %s (set spec.collector.namespace when <namespace>-collector is too long)", c.Namespace, strings.Join(msgs, "; "))
+		v.invalid(path.Child("namespace"), "invalid value %q: %s (set spec.collector.namespace when <namespace>-collector is too long)", c.Namespace, strings.Join(msgs, "; "))
 	}
-	v.resources("spec.collector.resources", c.Resources)
+	v.resources(path.Child("resources"), c.Resources)
 }
 
 // mode checks the deployment mode and, for simple-scalable, its targets and
 // object storage.
 func (v *validator) mode(s *v1alpha1.Spec) {
 	ss := s.SimpleScalable
+	ssPath, osPath := specPath.Child("simpleScalable"), specPath.Child("objectStorage")
 	switch s.Mode {
 	case v1alpha1.ModeSingleBinary:
 		if ss.Confirm != "" {
-			v.add("spec.simpleScalable.confirm", "is set, but mode is single-binary: switching a simple-scalable stack back is a migration (docs/upgrades.md); remove confirm once it is done")
+			v.forbid(ssPath.Child("confirm"), "is set, but mode is single-binary: switching a simple-scalable stack back is a migration (docs/upgrades.md); remove confirm once it is done")
 		}
 		for _, f := range []struct {
-			path string
+			name string
 			ref  v1alpha1.SecretRef
-		}{{"spec.objectStorage.accessKeyID", s.ObjectStorage.AccessKeyID}, {"spec.objectStorage.secretAccessKey", s.ObjectStorage.SecretAccessKey}} {
+		}{{"accessKeyID", s.ObjectStorage.AccessKeyID}, {"secretAccessKey", s.ObjectStorage.SecretAccessKey}} {
 			if f.ref.IsSet() {
-				v.add(f.path, "is only used with mode simple-scalable")
+				v.forbid(osPath.Child(f.name), "is only used with mode simple-scalable")
 			}
 		}
 		return
 	case v1alpha1.ModeSimpleScalable:
 	default:
-		v.add("spec.mode", "must be %q or %q", v1alpha1.ModeSingleBinary, v1alpha1.ModeSimpleScalable)
+		v.notSupported(specPath.Child("mode"), "must be %q or %q", v1alpha1.ModeSingleBinary, v1alpha1.ModeSimpleScalable)
 		return
 	}
 	switch ss.Confirm {
 	case v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFrom1:
 	case "":
-		v.add("spec.simpleScalable.confirm", "required with mode simple-scalable: %s for a stack without data, or %s once the steps in docs/upgrades.md are done (the single-binary volume is replaced, its logs are not moved)", v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFrom1)
+		v.require(ssPath.Child("confirm"), "required with mode simple-scalable: %s for a stack without data, or %s once the steps in docs/upgrades.md are done (the single-binary volume is replaced, its logs are not moved)", v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFrom1)
 	default:
-		v.add("spec.simpleScalable.confirm", "must be %q or %q", v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFrom1)
+		v.notSupported(ssPath.Child("confirm"), "must be %q or %q", v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFrom1)
 	}
 	for _, t := range []struct {
 		name string
 		t    v1alpha1.Target
 	}{{"write", ss.Write}, {"read", ss.Read}, {"backend", ss.Backend}} {
-		p := "spec.simpleScalable." + t.name
+		p := ssPath.Child(t.name)
 		if t.t.Replicas < 1 || t.t.Replicas > 100 {
-			v.add(p+".replicas", "must be between 1 and 100")
+			v.invalid(p.Child("replicas"), "must be between 1 and 100")
 		}
-		v.resources(p+".resources", t.t.Resources)
+		v.resources(p.Child("resources"), t.t.Resources)
 	}
 	o := s.ObjectStorage
 	if o.Endpoint != "" {
@@ -323,24 +357,24 @@ func (v *validator) mode(s *v1alpha1.Spec) {
 		}
 		switch {
 		case strings.ContainsAny(o.Endpoint, "/?#@ ") || (len(validation.IsDNS1123Subdomain(host)) > 0 && net.ParseIP(host) == nil):
-			v.add("spec.objectStorage.endpoint", "invalid value %q: must be host[:port], without scheme or path (use insecure for plain HTTP)", o.Endpoint)
+			v.invalid(osPath.Child("endpoint"), "invalid value %q: must be host[:port], without scheme or path (use insecure for plain HTTP)", o.Endpoint)
 		case port != "" && len(validation.IsValidPortNum(atoi(port))) > 0:
-			v.add("spec.objectStorage.endpoint", "invalid value %q: the port must be 1-65535", o.Endpoint)
+			v.invalid(osPath.Child("endpoint"), "invalid value %q: the port must be 1-65535", o.Endpoint)
 		}
 	}
 	if o.Region == "" {
-		v.add("spec.objectStorage.region", "required")
+		v.require(osPath.Child("region"), "required")
 	} else if !regionName().MatchString(o.Region) {
-		v.add("spec.objectStorage.region", "invalid value %q: must be a region name such as us-east-1", o.Region)
+		v.invalid(osPath.Child("region"), "invalid value %q: must be a region name such as us-east-1", o.Region)
 	}
-	v.bucket("spec.objectStorage.chunksBucket", o.ChunksBucket)
-	v.bucket("spec.objectStorage.rulerBucket", o.RulerBucket)
+	v.bucket(osPath.Child("chunksBucket"), o.ChunksBucket)
+	v.bucket(osPath.Child("rulerBucket"), o.RulerBucket)
 	if o.ChunksBucket == o.RulerBucket && o.ChunksBucket != "" {
-		v.add("spec.objectStorage.rulerBucket", "must differ from chunksBucket")
+		v.add(osPath.Child("rulerBucket"), field.Duplicate, "must differ from chunksBucket")
 	}
 	const keyExample = "{fromEnv: LOKI_S3_ACCESS_KEY_ID} or {fromVault: {path: secret/loki/s3, key: access-key-id}}"
-	v.secretRefOf("spec.objectStorage.accessKeyID", "access key ID", o.AccessKeyID, keyExample)
-	v.secretRefOf("spec.objectStorage.secretAccessKey", "secret access key", o.SecretAccessKey, strings.ReplaceAll(keyExample, "access-key-id", "secret-access-key"))
+	v.secretRefOf(osPath.Child("accessKeyID"), "access key ID", o.AccessKeyID, keyExample)
+	v.secretRefOf(osPath.Child("secretAccessKey"), "secret access key", o.SecretAccessKey, strings.ReplaceAll(keyExample, "access-key-id", "secret-access-key"))
 }
 
 var (
@@ -349,12 +383,12 @@ var (
 	bucketName = lazyRegexp(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 )
 
-func (v *validator) bucket(path, name string) {
+func (v *validator) bucket(path field.Path, name string) {
 	switch {
 	case name == "":
-		v.add(path, "required")
+		v.require(path, "required")
 	case !bucketName().MatchString(name) || strings.Contains(name, ".."):
-		v.add(path, "invalid value %q: must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)", name)
+		v.invalid(path, "invalid value %q: must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)", name)
 	}
 }
 
@@ -366,15 +400,17 @@ func atoi(s string) int {
 	return n
 }
 
-func (v *validator) monitoring(m *v1alpha1.Monitoring) {
-	v.labels("spec.monitoring.serviceMonitor.labels", m.ServiceMonitor.Labels, ManagedLabels)
+func (v *validator) monitoring(path field.Path, m *v1alpha1.Monitoring) {
+	sm := path.Child("serviceMonitor")
+	v.labels(sm.Child("labels"), m.ServiceMonitor.Labels, ManagedLabels)
 	if i := m.ServiceMonitor.Interval; i != "" && !promDuration().MatchString(i) {
-		v.add("spec.monitoring.serviceMonitor.interval", "invalid value %q: must be a Prometheus duration such as 30s or 1m", i)
+		v.invalid(sm.Child("interval"), "invalid value %q: must be a Prometheus duration such as 30s or 1m", i)
 	}
 	g := m.GrafanaDatasource
-	v.required("spec.monitoring.grafanaDatasource.namespace", g.Namespace, validation.IsDNS1123Label)
+	gd := path.Child("grafanaDatasource")
+	v.required(gd.Child("namespace"), g.Namespace, validation.IsDNS1123Label)
 	if g.Name == "" {
-		v.add("spec.monitoring.grafanaDatasource.name", "required")
+		v.require(gd.Child("name"), "required")
 	}
 }
 
@@ -412,41 +448,41 @@ func parseLokiDuration(s string) (time.Duration, bool) {
 
 // retention accepts a Loki duration: 0s (keep forever) or at least 24h, which
 // Loki's compactor requires.
-func (v *validator) retention(path, d string) {
+func (v *validator) retention(path field.Path, d string) {
 	dur, ok := parseLokiDuration(d)
 	switch {
 	case !ok:
-		v.add(path, "invalid value %q: must be a duration such as 744h, 31d or 4w", d)
+		v.invalid(path, "invalid value %q: must be a duration such as 744h, 31d or 4w", d)
 	case dur != 0 && dur < 24*hour:
-		v.add(path, "invalid value %q: must be 0s (keep forever) or at least 24h", d)
+		v.invalid(path, "invalid value %q: must be 0s (keep forever) or at least 24h", d)
 	}
 }
 
-func (v *validator) resources(path string, r v1alpha1.Resources) {
+func (v *validator) resources(path field.Path, r v1alpha1.Resources) {
 	pairs := []struct {
 		name     string
 		req, lim string
 	}{{"cpu", r.Requests.CPU, r.Limits.CPU}, {"memory", r.Requests.Memory, r.Limits.Memory}}
 	for _, p := range pairs {
-		req := v.quantity(path+".requests."+p.name, p.req, false)
-		lim := v.quantity(path+".limits."+p.name, p.lim, false)
+		req := v.quantity(path.Child("requests").Child(p.name), p.req, false)
+		lim := v.quantity(path.Child("limits").Child(p.name), p.lim, false)
 		if req != nil && lim != nil && req.Cmp(*lim) > 0 {
-			v.add(path+".requests."+p.name, "request %s is above the limit %s", p.req, p.lim)
+			v.invalid(path.Child("requests").Child(p.name), "request %s is above the limit %s", p.req, p.lim)
 		}
 	}
 }
 
 // quantity parses a Kubernetes quantity; it returns nil when empty or invalid.
-func (v *validator) quantity(path, q string, required bool) *resource.Quantity {
+func (v *validator) quantity(path field.Path, q string, required bool) *resource.Quantity {
 	if q == "" {
 		if required {
-			v.add(path, "required")
+			v.require(path, "required")
 		}
 		return nil
 	}
 	parsed, err := resource.ParseQuantity(q)
 	if err != nil || parsed.Sign() <= 0 {
-		v.add(path, "invalid value %q: must be a positive quantity such as 10Gi, 512Mi or 100m", q)
+		v.invalid(path, "invalid value %q: must be a positive quantity such as 10Gi, 512Mi or 100m", q)
 		return nil
 	}
 	return &parsed
@@ -460,38 +496,38 @@ var imageRef = lazyRegexp(`^` +
 	`(?::[\w][\w.-]{0,127})?` +
 	`(?:@sha256:[0-9a-f]{64})?$`)
 
-func (v *validator) image(path, ref string) {
+func (v *validator) image(path field.Path, ref string) {
 	switch {
 	case ref == "":
-		v.add(path, "required")
+		v.require(path, "required")
 	case len(ref) > 255 || !imageRef().MatchString(ref):
-		v.add(path, "invalid value %q: must be an image reference such as docker.io/grafana/loki:3.7.8", ref)
+		v.invalid(path, "invalid value %q: must be an image reference such as docker.io/grafana/loki:3.7.8", ref)
 	}
 }
 
-func (v *validator) labels(path string, m map[string]string, reserved []string) {
+func (v *validator) labels(path field.Path, m map[string]string, reserved []string) {
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if hasNonPrint(k) {
 			continue // reported by noControlChars
 		}
-		p := path + "[" + k + "]"
+		p := path.Key(k)
 		v.addAll(p, k, validation.IsQualifiedName(k))
 		v.addAll(p, m[k], validation.IsValidLabelValue(m[k]))
 		if contains(reserved, k) {
-			v.add(p, "is set by loki-cmp itself and cannot be overridden")
+			v.forbid(p, "is set by loki-cmp itself and cannot be overridden")
 		}
 	}
 }
 
-func (v *validator) annotations(path string, m map[string]string) {
+func (v *validator) annotations(path field.Path, m map[string]string) {
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if hasNonPrint(k) {
 			continue // reported by noControlChars
 		}
-		p := path + "[" + k + "]"
+		p := path.Key(k)
 		v.addAll(p, k, validation.IsQualifiedName(strings.ToLower(k)))
 		if contains(ManagedAnnotations, k) {
-			v.add(p, "is set by loki-cmp itself and cannot be overridden")
+			v.forbid(p, "is set by loki-cmp itself and cannot be overridden")
 		}
 	}
 }
@@ -499,11 +535,11 @@ func (v *validator) annotations(path string, m map[string]string) {
 // noControlChars refuses control characters (newlines, NUL, escapes) in every
 // string of the stack, map keys included: none of them belongs in a manifest,
 // and a newline could smuggle a second htpasswd line or YAML key.
-func (v *validator) noControlChars(val reflect.Value, path string) {
+func (v *validator) noControlChars(val reflect.Value, path field.Path) {
 	switch val.Kind() {
 	case reflect.String:
 		if hasNonPrint(val.String()) {
-			v.add(path, "must not contain control characters (newlines, tabs, NUL)")
+			v.invalid(path, "must not contain control characters (newlines, tabs, NUL)")
 		}
 	case reflect.Pointer:
 		if !val.IsNil() {
@@ -512,21 +548,21 @@ func (v *validator) noControlChars(val reflect.Value, path string) {
 	case reflect.Struct:
 		for i := 0; i < val.NumField(); i++ {
 			name, _, _ := strings.Cut(val.Type().Field(i).Tag.Get("json"), ",")
-			v.noControlChars(val.Field(i), join(path, name))
+			v.noControlChars(val.Field(i), path.Child(name))
 		}
 	case reflect.Slice:
 		for i := 0; i < val.Len(); i++ {
-			v.noControlChars(val.Index(i), fmt.Sprintf("%s[%d]", path, i))
+			v.noControlChars(val.Index(i), path.Index(i))
 		}
 	case reflect.Map:
 		iter := val.MapRange()
 		for iter.Next() {
 			k := iter.Key().String()
 			if hasNonPrint(k) {
-				v.add(path, "keys must not contain control characters (newlines, tabs, NUL)")
+				v.invalid(path, "keys must not contain control characters (newlines, tabs, NUL)")
 				continue
 			}
-			v.noControlChars(iter.Value(), path+"["+k+"]")
+			v.noControlChars(iter.Value(), path.Key(k))
 		}
 	}
 }

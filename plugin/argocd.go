@@ -3,11 +3,13 @@ package plugin
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/thedevops/loki-cmp/api/v1alpha1"
 	"github.com/thedevops/loki-cmp/config"
+	"github.com/thedevops/loki-cmp/internal/field"
 )
 
 // ArgoCD is what Argo CD tells a config management plugin through the
@@ -56,27 +58,29 @@ type ParameterError struct{ Msg string }
 
 func (e *ParameterError) Error() string { return e.Msg }
 
-// ParamSpec is a parameter loki-cmp announces to Argo CD and accepts.
+// ParamSpec is a parameter loki-cmp announces to Argo CD and accepts: the
+// one table both directions read.
 type ParamSpec struct {
-	Name, Path, Title, Tooltip string
-	Map                        bool // a map[string]string, else a string
+	Name, Title, Tooltip string
+	Path                 field.Path // the field the parameter sets, and announces the value of
+	Map                  bool       // a map[string]string, else a string
 }
 
 // Params are the fields users may override per Application without editing
 // loki.yaml. The order is the order of Argo CD's parameter form.
 var Params = []ParamSpec{
-	{Name: "host", Path: "spec.host", Title: "Public host", Tooltip: "DNS name Traefik serves Loki on"},
-	{Name: "retention", Path: "spec.loki.retention", Title: "Retention", Tooltip: "How long logs are kept: 744h, 31d, 4w, or 0s for ever"},
-	{Name: "storage-size", Path: "spec.storage.size", Title: "Storage size", Tooltip: "Size of a NEW volume; an existing PVC is resized on the PVC itself"},
-	{Name: "storage-class", Path: "spec.storage.storageClassName", Title: "Storage class", Tooltip: "StorageClass of a new volume"},
-	{Name: "loki-image", Path: "spec.loki.image", Title: "Loki image", Tooltip: "Loki container image"},
-	{Name: "cluster-issuer", Path: "spec.tls.clusterIssuer", Title: "ClusterIssuer", Tooltip: "cert-manager ClusterIssuer of the certificate"},
-	{Name: "bcrypt-cost", Path: "spec.auth.bcryptCost", Title: "bcrypt cost", Tooltip: "4-14; Traefik pays it on every request"},
-	{Name: "collector-enabled", Path: "spec.collector.enabled", Title: "Collector", Tooltip: "true or false: deploy the log collector DaemonSet"},
-	{Name: "service-monitor-enabled", Path: "spec.monitoring.serviceMonitor.enabled", Title: "ServiceMonitor", Tooltip: "true or false"},
-	{Name: "grafana-datasource-enabled", Path: "spec.monitoring.grafanaDatasource.enabled", Title: "Grafana datasource", Tooltip: "true or false"},
-	{Name: "common-labels", Path: "spec.commonLabels", Title: "Common labels", Tooltip: "Labels added to every object (replace loki.yaml's)", Map: true},
-	{Name: "common-annotations", Path: "spec.commonAnnotations", Title: "Common annotations", Tooltip: "Annotations added to every object (replace loki.yaml's)", Map: true},
+	{Name: "host", Path: field.NewPath("spec", "host"), Title: "Public host", Tooltip: "DNS name Traefik serves Loki on"},
+	{Name: "retention", Path: field.NewPath("spec", "loki", "retention"), Title: "Retention", Tooltip: "How long logs are kept: 744h, 31d, 4w, or 0s for ever"},
+	{Name: "storage-size", Path: field.NewPath("spec", "storage", "size"), Title: "Storage size", Tooltip: "Size of a NEW volume; an existing PVC is resized on the PVC itself"},
+	{Name: "storage-class", Path: field.NewPath("spec", "storage", "storageClassName"), Title: "Storage class", Tooltip: "StorageClass of a new volume"},
+	{Name: "loki-image", Path: field.NewPath("spec", "loki", "image"), Title: "Loki image", Tooltip: "Loki container image"},
+	{Name: "cluster-issuer", Path: field.NewPath("spec", "tls", "clusterIssuer"), Title: "ClusterIssuer", Tooltip: "cert-manager ClusterIssuer of the certificate"},
+	{Name: "bcrypt-cost", Path: field.NewPath("spec", "auth", "bcryptCost"), Title: "bcrypt cost", Tooltip: "4-14; Traefik pays it on every request"},
+	{Name: "collector-enabled", Path: field.NewPath("spec", "collector", "enabled"), Title: "Collector", Tooltip: "true or false: deploy the log collector DaemonSet"},
+	{Name: "service-monitor-enabled", Path: field.NewPath("spec", "monitoring", "serviceMonitor", "enabled"), Title: "ServiceMonitor", Tooltip: "true or false"},
+	{Name: "grafana-datasource-enabled", Path: field.NewPath("spec", "monitoring", "grafanaDatasource", "enabled"), Title: "Grafana datasource", Tooltip: "true or false"},
+	{Name: "common-labels", Path: field.NewPath("spec", "commonLabels"), Title: "Common labels", Tooltip: "Labels added to every object (replace loki.yaml's)", Map: true},
+	{Name: "common-annotations", Path: field.NewPath("spec", "commonAnnotations"), Title: "Common annotations", Tooltip: "Annotations added to every object (replace loki.yaml's)", Map: true},
 }
 
 func paramSpec(name string) (ParamSpec, bool) {
@@ -125,16 +129,18 @@ func paramNames() string {
 // apiNeed is a custom resource API the output needs, and the field that
 // asks for it.
 type apiNeed struct {
-	groupVersion, kind, path, hint string
+	groupVersion, kind string
+	path               field.Path
+	hint               string
 }
 
 func needs(s *v1alpha1.LokiStack) []apiNeed {
-	out := []apiNeed{{"traefik.io/v1alpha1", "Middleware", "spec.auth", "install Traefik v3's CRDs (k3s ships them; the old traefik.containo.us group is not supported)"}}
+	out := []apiNeed{{"traefik.io/v1alpha1", "Middleware", field.NewPath("spec", "auth"), "install Traefik v3's CRDs (k3s ships them; the old traefik.containo.us group is not supported)"}}
 	if s.Spec.TLS.Mode == v1alpha1.TLSModeCertificate || s.Spec.TLS.ACME != nil {
-		out = append(out, apiNeed{"cert-manager.io/v1", "Certificate", "spec.tls", "install cert-manager"})
+		out = append(out, apiNeed{"cert-manager.io/v1", "Certificate", field.NewPath("spec", "tls"), "install cert-manager"})
 	}
 	if s.Spec.Monitoring.ServiceMonitor.Enabled {
-		out = append(out, apiNeed{"monitoring.coreos.com/v1", "ServiceMonitor", "spec.monitoring.serviceMonitor.enabled", "install the prometheus-operator CRDs, or set it to false"})
+		out = append(out, apiNeed{"monitoring.coreos.com/v1", "ServiceMonitor", field.NewPath("spec", "monitoring", "serviceMonitor", "enabled"), "install the prometheus-operator CRDs, or set it to false"})
 	}
 	return out
 }
@@ -150,7 +156,7 @@ func (a ArgoCD) CheckAPIs(doc *config.Document) error {
 	var problems []config.Problem
 	for _, n := range needs(&doc.Stack) {
 		if !a.APIVersions[n.groupVersion] && !a.APIVersions[n.groupVersion+"/"+n.kind] {
-			problems = append(problems, doc.Problem(n.path, fmt.Sprintf("the destination cluster does not serve %s (%s): %s", n.groupVersion, n.kind, n.hint)))
+			problems = append(problems, doc.Problem(n.path, field.NotSupported, fmt.Sprintf("the destination cluster does not serve %s (%s): %s", n.groupVersion, n.kind, n.hint)))
 		}
 	}
 	if len(problems) == 0 {
@@ -212,33 +218,52 @@ type Announcement struct {
 }
 
 // Announce lists the parameters with the values loki.yaml gives them (nil
-// doc: no values).
+// doc: no values), each read from the field its Path names.
 func Announce(doc *config.Document) []Announcement {
-	values := map[string]any{}
-	if doc != nil {
-		s := doc.Stack.Spec
-		values = map[string]any{
-			"host": s.Host, "retention": s.Loki.Retention, "storage-size": s.Storage.Size,
-			"storage-class": s.Storage.StorageClassName, "loki-image": s.Loki.Image,
-			"cluster-issuer": s.TLS.ClusterIssuer, "bcrypt-cost": fmt.Sprint(s.Auth.BcryptCost),
-			"collector-enabled":          fmt.Sprint(s.Collector.Enabled),
-			"service-monitor-enabled":    fmt.Sprint(s.Monitoring.ServiceMonitor.Enabled),
-			"grafana-datasource-enabled": fmt.Sprint(s.Monitoring.GrafanaDatasource.Enabled),
-			"common-labels":              s.CommonLabels, "common-annotations": s.CommonAnnotations,
-		}
-	}
 	out := make([]Announcement, 0, len(Params))
 	for _, p := range Params {
 		a := Announcement{Name: p.Name, Title: p.Title, Tooltip: p.Tooltip, ItemType: "string", CollectionType: "string"}
 		if p.Map {
 			a.CollectionType = "map"
-			if m, _ := values[p.Name].(map[string]string); m != nil {
-				a.Map = m
+		}
+		if doc != nil {
+			switch v := valueAt(reflect.ValueOf(doc.Stack), p.Path); v.Kind() {
+			case reflect.Map:
+				a.Map, _ = v.Interface().(map[string]string)
+			case reflect.String, reflect.Int, reflect.Bool:
+				s := fmt.Sprint(v.Interface())
+				a.String = &s
 			}
-		} else if v, ok := values[p.Name].(string); ok {
-			a.String = &v
 		}
 		out = append(out, a)
 	}
 	return out
+}
+
+// valueAt follows a path of field names through structs by their json
+// names; it returns the invalid Value when the path leads nowhere.
+func valueAt(v reflect.Value, p field.Path) reflect.Value {
+	names, ok := p.Names()
+	if !ok {
+		return reflect.Value{}
+	}
+	for _, name := range names {
+		for v.Kind() == reflect.Pointer && !v.IsNil() {
+			v = v.Elem()
+		}
+		if v.Kind() != reflect.Struct {
+			return reflect.Value{}
+		}
+		next := reflect.Value{}
+		for i := range v.NumField() {
+			if tag, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ","); tag == name {
+				next = v.Field(i)
+			}
+		}
+		if !next.IsValid() {
+			return next
+		}
+		v = next
+	}
+	return v
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/thedevops/loki-cmp/config"
+	"github.com/thedevops/loki-cmp/internal/field"
 )
 
 func TestArgoCDFromEnv(t *testing.T) {
@@ -27,10 +28,10 @@ func TestArgoCDFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []config.Override{
-		{Source: `Argo CD parameter "host"`, Path: "spec.host", Value: "x.example.org"},
-		{Source: `Argo CD parameter "common-labels"`, Path: "spec.commonLabels", Value: map[string]string{"a": "b"}},
+		{Source: `Argo CD parameter "host"`, Path: field.NewPath("spec", "host"), Value: "x.example.org"},
+		{Source: `Argo CD parameter "common-labels"`, Path: field.NewPath("spec", "commonLabels"), Value: map[string]string{"a": "b"}},
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmp.Transformer("path", field.Path.String)); diff != "" {
 		t.Errorf("overrides (-want +got):\n%s", diff)
 	}
 }
@@ -74,6 +75,46 @@ func TestAnnounce(t *testing.T) {
 	for _, a := range Announce(nil) {
 		if a.String != nil || a.Map != nil {
 			t.Errorf("Announce(nil) has a value for %s", a.Name)
+		}
+	}
+}
+
+// paramSamples is a valid value for every parameter, unlike the default.
+var paramSamples = map[string]any{
+	"host": "other.example.org", "retention": "14d", "storage-size": "20Gi", "storage-class": "fast",
+	"loki-image": "docker.io/grafana/loki:3.7.9", "cluster-issuer": "letsencrypt-staging", "bcrypt-cost": "12",
+	"collector-enabled": "false", "service-monitor-enabled": "false", "grafana-datasource-enabled": "false",
+	"common-labels": map[string]string{"team": "obs"}, "common-annotations": map[string]string{"note": "x"},
+}
+
+// TestEveryParamRoundTrips: each parameter sets its field, and Announce
+// reads the value back from the same field: Params is the one table.
+func TestEveryParamRoundTrips(t *testing.T) {
+	for _, p := range Params {
+		sample, ok := paramSamples[p.Name]
+		if !ok {
+			t.Errorf("parameter %s has no sample value in paramSamples", p.Name)
+			continue
+		}
+		doc, err := config.Load([]byte("apiVersion: lokicmp.thedevops.dev/v1alpha1\nkind: LokiStack\nspec: {host: a.example.org, auth: {users: [{name: a, password: {fromEnv: A}}]}}\n"),
+			config.Options{Overrides: []config.Override{{Source: p.Name, Path: p.Path, Value: sample}}})
+		if err != nil {
+			t.Errorf("parameter %s: %v", p.Name, err)
+			continue
+		}
+		for _, a := range Announce(doc) {
+			if a.Name != p.Name {
+				continue
+			}
+			var got any
+			if a.String != nil {
+				got = *a.String
+			} else if a.Map != nil {
+				got = a.Map
+			}
+			if diff := cmp.Diff(sample, got); diff != "" {
+				t.Errorf("parameter %s: announced (-set +announced):\n%s", p.Name, diff)
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/thedevops/loki-cmp/api/v1alpha1"
 	"github.com/thedevops/loki-cmp/config"
 	"github.com/thedevops/loki-cmp/generator"
+	"github.com/thedevops/loki-cmp/internal/field"
 	"github.com/thedevops/loki-cmp/internal/htpasswd"
 	"github.com/thedevops/loki-cmp/internal/secret"
 	"github.com/thedevops/loki-cmp/plugin/vault"
@@ -48,7 +50,7 @@ func (e *CredentialError) Unwrap() error { return e.Err }
 // ref is one credential reference in loki.yaml and what to do with its
 // value.
 type ref struct {
-	path  string // field path of the reference
+	path  field.Path // the reference's field
 	value v1alpha1.SecretRef
 	label string // what the value is, e.g. "password of user \"admin\""
 	// use checks a resolved value and records it; its error never
@@ -59,46 +61,83 @@ type ref struct {
 // Resolved are the credentials loki.yaml references.
 type Resolved struct {
 	Users map[string]generator.Credential
-	// ObjectStorage holds the object store's credentials by field path.
+	// ObjectStorage holds the object store's credentials by the field path
+	// of their reference (generator.Input.ObjectStorage).
 	ObjectStorage map[string]secret.Value
 }
 
+// refs returns every credential reference of the (validated) stack: each
+// SecretRef field that is set, found by its type, in declaration order.
+// Validation has made sure that exactly the ones the stack uses are set.
 func refs(doc *config.Document, out *Resolved) []ref {
 	var rs []ref
-	for i, u := range doc.Stack.Spec.Auth.Users {
-		user := u.Name
-		if u.Htpasswd.IsSet() {
-			rs = append(rs, ref{path: fmt.Sprintf("spec.auth.users[%d].htpasswd", i), value: u.Htpasswd,
-				label: fmt.Sprintf("htpasswd hash of user %q", user),
-				use: func(v []byte) error {
-					hash, err := checkHash(string(v), user)
-					out.Users[user] = generator.Credential{Hash: secret.New([]byte(hash))}
-					return err
-				}})
-			continue
-		}
-		rs = append(rs, ref{path: fmt.Sprintf("spec.auth.users[%d].password", i), value: u.Password,
-			label: fmt.Sprintf("password of user %q", user),
-			use: func(v []byte) error {
-				out.Users[user] = generator.Credential{Password: secret.New(v)}
-				return htpasswd.CheckPassword(v)
-			}})
-	}
-	if doc.Stack.Spec.Mode == v1alpha1.ModeSimpleScalable {
-		o := doc.Stack.Spec.ObjectStorage
-		rs = append(rs,
-			ref{path: "spec.objectStorage.accessKeyID", value: o.AccessKeyID, label: "S3 access key ID",
-				use: func(v []byte) error {
-					out.ObjectStorage["spec.objectStorage.accessKeyID"] = secret.New(v)
-					return checkKey(v)
-				}},
-			ref{path: "spec.objectStorage.secretAccessKey", value: o.SecretAccessKey, label: "S3 secret access key",
-				use: func(v []byte) error {
-					out.ObjectStorage["spec.objectStorage.secretAccessKey"] = secret.New(v)
-					return checkKey(v)
-				}})
-	}
+	eachSecretRef(reflect.ValueOf(doc.Stack), field.Path{}, func(path field.Path, owner reflect.Value, f reflect.StructField, r v1alpha1.SecretRef) {
+		rs = append(rs, refFor(path, owner, f, r, out))
+	})
 	return rs
+}
+
+var (
+	secretRefType = reflect.TypeFor[v1alpha1.SecretRef]()
+	userType      = reflect.TypeFor[v1alpha1.User]()
+)
+
+// eachSecretRef calls visit for every set SecretRef field below v, with
+// the struct that holds it.
+func eachSecretRef(v reflect.Value, path field.Path, visit func(field.Path, reflect.Value, reflect.StructField, v1alpha1.SecretRef)) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			eachSecretRef(v.Elem(), path, visit)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			eachSecretRef(v.Index(i), path.Index(i), visit)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Type == secretRefType {
+				if r := v.Field(i).Interface().(v1alpha1.SecretRef); r.IsSet() {
+					visit(path.Child(name), v, f, r)
+				}
+				continue
+			}
+			eachSecretRef(v.Field(i), path.Child(name), visit)
+		}
+	}
+}
+
+// refFor says what one reference holds: a user's password or ready hash,
+// or (any other SecretRef) a credential of the object store, named by its
+// field's credential tag.
+func refFor(path field.Path, owner reflect.Value, f reflect.StructField, r v1alpha1.SecretRef, out *Resolved) ref {
+	x := ref{path: path, value: r}
+	if owner.Type() != userType {
+		x.label = f.Tag.Get("credential")
+		x.use = func(v []byte) error {
+			out.ObjectStorage[path.String()] = secret.New(v)
+			return checkKey(v)
+		}
+		return x
+	}
+	user := owner.Interface().(v1alpha1.User).Name
+	if f.Name == "Htpasswd" {
+		x.label = fmt.Sprintf("htpasswd hash of user %q", user)
+		x.use = func(v []byte) error {
+			hash, err := checkHash(string(v), user)
+			out.Users[user] = generator.Credential{Hash: secret.New([]byte(hash))}
+			return err
+		}
+		return x
+	}
+	x.label = fmt.Sprintf("password of user %q", user)
+	x.use = func(v []byte) error {
+		out.Users[user] = generator.Credential{Password: secret.New(v)}
+		return htpasswd.CheckPassword(v)
+	}
+	return x
 }
 
 // checkKey refuses S3 keys that could not be passed through an environment
@@ -140,12 +179,12 @@ type resolver struct {
 	vaultKind vault.Kind
 }
 
-func (r *resolver) problem(path, format string, args ...any) {
-	r.problems = append(r.problems, r.doc.Problem(path, fmt.Sprintf(format, args...)))
+func (r *resolver) problem(path field.Path, format string, args ...any) {
+	r.problems = append(r.problems, r.doc.Problem(path, field.NotFound, fmt.Sprintf(format, args...)))
 }
 
 func (r *resolver) fromEnv(x ref) {
-	path, name := x.path+".fromEnv", x.value.FromEnv
+	path, name := x.path.Child("fromEnv"), x.value.FromEnv
 	v, ok := r.opts.Env(name)
 	switch {
 	case !ok:
@@ -158,9 +197,9 @@ func (r *resolver) fromEnv(x ref) {
 }
 
 // accept checks a resolved value and records it.
-func (r *resolver) accept(x ref, path, source string, v []byte) {
+func (r *resolver) accept(x ref, path field.Path, source string, v []byte) {
 	if err := x.use(v); err != nil {
-		r.problem(path, "the %s (%s) cannot be used: %v", x.label, source, err)
+		r.problems = append(r.problems, r.doc.Problem(path, field.Invalid, fmt.Sprintf("the %s (%s) cannot be used: %v", x.label, source, err)))
 	}
 }
 
@@ -204,7 +243,7 @@ func (r *resolver) fromVault(ctx context.Context, xs []ref) {
 	}
 	for _, x := range xs {
 		if err := vault.CheckAllowed(s, []vault.Ref{vaultRef(x)}); err != nil {
-			r.vaultProblem(x.path+".fromVault", err)
+			r.vaultProblem(x.path.Child("fromVault"), err)
 		}
 	}
 	if len(r.problems) > 0 {
@@ -225,13 +264,13 @@ func (r *resolver) fromVault(ctx context.Context, xs []ref) {
 	for _, x := range xs {
 		v, err := client.Read(ctx, vaultRef(x))
 		if err != nil {
-			r.vaultProblem(x.path+".fromVault", err)
+			r.vaultProblem(x.path.Child("fromVault"), err)
 			if ctx.Err() != nil {
 				return // out of time: the other reads would only fail the same way
 			}
 			continue
 		}
-		r.accept(x, x.path+".fromVault", fmt.Sprintf("from Vault %s, key %q", x.value.FromVault.Path, x.value.FromVault.Key), v)
+		r.accept(x, x.path.Child("fromVault"), fmt.Sprintf("from Vault %s, key %q", x.value.FromVault.Path, x.value.FromVault.Key), v)
 	}
 }
 
@@ -247,9 +286,9 @@ func (r *resolver) vaultFailure(err error) {
 }
 
 // vaultProblem records a failure of one reference, at its position.
-func (r *resolver) vaultProblem(path string, err error) {
+func (r *resolver) vaultProblem(path field.Path, err error) {
 	r.noteKind(err)
-	r.problems = append(r.problems, r.doc.Problem(path, err.Error()))
+	r.problems = append(r.problems, r.doc.Problem(path, field.NotFound, err.Error()))
 }
 
 // noteKind keeps the kind of the first Vault failure, for the exit code.

@@ -84,6 +84,9 @@ type User struct {
 }
 
 // SecretRef says where a secret value comes from. Exactly one field is set.
+// Package plugin finds every SecretRef of a stack by its type: one outside
+// a User is a credential of the object store, named in messages by its
+// field's credential tag, and reaches the generator by its field path.
 type SecretRef struct {
 	FromEnv   string    `json:"fromEnv" doc:"Name of an environment variable of the loki-cmp process (under Argo CD: of the plugin sidecar). Variables that configure loki-cmp or Vault (LOKI_CMP_*, VAULT_*) cannot be referenced."`
 	FromVault *VaultRef `json:"fromVault" doc:"A key of a secret in HashiCorp Vault (or OpenBao) KV v1 or v2. The sidecar's administrator configures the Vault address, authentication and the paths repositories may read (LOKI_CMP_VAULT_ALLOWED_PATHS)."`
@@ -166,8 +169,8 @@ type ObjectStorage struct {
 	RulerBucket     string    `json:"rulerBucket" doc:"Bucket for ruler rules."`
 	PathStyle       bool      `json:"pathStyle" doc:"Address buckets as endpoint/bucket instead of bucket.endpoint: true for MinIO."`
 	Insecure        bool      `json:"insecure" doc:"Plain HTTP to the endpoint (an in-cluster MinIO without TLS)."`
-	AccessKeyID     SecretRef `json:"accessKeyID" doc:"Where the access key ID comes from (fromEnv or fromVault). It reaches Loki through a Secret and environment variables, never through the ConfigMap."`
-	SecretAccessKey SecretRef `json:"secretAccessKey" doc:"Where the secret access key comes from (fromEnv or fromVault)."`
+	AccessKeyID     SecretRef `json:"accessKeyID" credential:"S3 access key ID" doc:"Where the access key ID comes from (fromEnv or fromVault). It reaches Loki through a Secret and environment variables, never through the ConfigMap."`
+	SecretAccessKey SecretRef `json:"secretAccessKey" credential:"S3 secret access key" doc:"Where the secret access key comes from (fromEnv or fromVault)."`
 }
 
 // Collector types.

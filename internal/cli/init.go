@@ -172,17 +172,17 @@ func flagProblems(err error, vals []starterValue) error {
 	}
 	nsWrong := false
 	for _, p := range ce.Problems {
-		nsWrong = nsWrong || p.Path == "metadata.namespace"
+		nsWrong = nsWrong || p.Path.String() == "metadata.namespace"
 	}
 	var lines []string
 	for _, p := range ce.Problems {
 		flag := ""
 		for _, v := range vals {
-			if p.Path == v.path || strings.HasPrefix(p.Path, v.path+".") {
+			if path := p.Path.String(); path == v.path || strings.HasPrefix(path, v.path+".") {
 				flag = v.flag
 			}
 		}
-		if p.Path == "spec.collector.namespace" { // derived: <namespace>-collector
+		if p.Path.String() == "spec.collector.namespace" { // derived: <namespace>-collector
 			if nsWrong {
 				continue // the namespace itself is wrong: say that once
 			}
