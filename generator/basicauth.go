@@ -27,7 +27,7 @@ func buildBasicAuth(p *plan) []Object {
 		TypeMeta:   typeMeta("v1", "Secret"),
 		ObjectMeta: m,
 		Type:       corev1.SecretTypeOpaque,
-		Data:       map[string][]byte{"users": []byte(strings.Join(p.basicAuthUser, ""))},
+		Data:       map[string][]byte{"users": []byte(strings.Join(p.userLines, ""))},
 	}
 	mw := p.meta(p.n.basicAuth, p.ns, "loki", componentGateway, waveMiddleware)
 	mw.Annotations[annotationSyncOptions] = skipDryRunOnMissing

@@ -26,17 +26,17 @@ type plan struct {
 	scalable bool
 	targets  []target
 	// store is the object store of mode simple-scalable; nil otherwise.
-	store         objectStore
-	storeSecrets  map[string]secret.Value
-	lokiConfig    string // the rendered Loki config, shared by its ConfigMap and the checksum
-	lokiChecksum  string
-	writeService  string // where the collector pushes
-	readService   string // where Grafana queries
-	pushURL       string
-	queryURL      string
-	tls           tlsMode
-	collector     *collectorPlan // nil when the collector is off
-	basicAuthUser []string       // one htpasswd line per user, in loki.yaml's order
+	store        objectStore
+	storeSecrets map[string]secret.Value // its credentials by field path (Input.ObjectStorage)
+	lokiConfig   string                  // the rendered Loki config, shared by its ConfigMap and the checksum
+	lokiChecksum string
+	writeService string // where the collector pushes
+	readService  string // where Grafana queries
+	pushURL      string
+	queryURL     string
+	tls          tlsMode
+	collector    *collectorPlan // nil when the collector is off
+	userLines    []string       // one htpasswd line per user, in loki.yaml's order
 }
 
 // collectorPlan is the chosen collector kind and its rendered config.
@@ -88,7 +88,7 @@ func newPlan(in Input) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.basicAuthUser = lines
+	p.userLines = lines
 	return p, nil
 }
 
