@@ -11,14 +11,16 @@ import (
 
 // Path is the path of one field, e.g. spec.auth.users[0].password or
 // spec.commonLabels[team]. The zero Path is the document itself. A Path
-// is immutable: Child, Index and Key return new ones.
-type Path struct{ elems []elem }
+// is immutable: Child, Index and Key return new ones, which share their
+// parent (one allocation each, however deep).
+type Path struct{ last *elem }
 
 type elem struct {
-	name  string // a field name, or a map key when key is set
-	index int    // a list index when isIdx is set
-	key   bool
-	isIdx bool
+	parent *elem
+	name   string // a field name, or a map key when key is set
+	index  int    // a list index when isIdx is set
+	key    bool
+	isIdx  bool
 }
 
 // NewPath returns the path of the field names, from the document's root.
@@ -30,37 +32,46 @@ func NewPath(names ...string) Path {
 	return p
 }
 
-func (p Path) with(e elem) Path {
-	elems := make([]elem, len(p.elems), len(p.elems)+1)
-	copy(elems, p.elems)
-	return Path{append(elems, e)}
-}
-
 // Child is the field name of the struct at p.
-func (p Path) Child(name string) Path { return p.with(elem{name: name}) }
+func (p Path) Child(name string) Path { return Path{&elem{parent: p.last, name: name}} }
 
 // Index is element i of the list at p.
-func (p Path) Index(i int) Path { return p.with(elem{index: i, isIdx: true}) }
+func (p Path) Index(i int) Path { return Path{&elem{parent: p.last, index: i, isIdx: true}} }
 
 // Key is the value of key k of the map at p.
-func (p Path) Key(k string) Path { return p.with(elem{name: k, key: true}) }
+func (p Path) Key(k string) Path { return Path{&elem{parent: p.last, name: k, key: true}} }
 
 // Root reports whether p is the document itself.
-func (p Path) Root() bool { return len(p.elems) == 0 }
+func (p Path) Root() bool { return p.last == nil }
 
 // Parent is p without its last element; the root's parent is the root.
 func (p Path) Parent() Path {
 	if p.Root() {
 		return p
 	}
-	return Path{p.elems[:len(p.elems)-1]}
+	return Path{p.last.parent}
+}
+
+// elems returns the elements from the root.
+func (p Path) elems() []*elem {
+	n := 0
+	for e := p.last; e != nil; e = e.parent {
+		n++
+	}
+	out := make([]*elem, n)
+	for e := p.last; e != nil; e = e.parent {
+		n--
+		out[n] = e
+	}
+	return out
 }
 
 // Names returns the field names of a path of fields only (no index or
 // key), and whether it is one: the form overrides and parameters take.
 func (p Path) Names() ([]string, bool) {
-	out := make([]string, len(p.elems))
-	for i, e := range p.elems {
+	elems := p.elems()
+	out := make([]string, len(elems))
+	for i, e := range elems {
 		if e.key || e.isIdx {
 			return nil, false
 		}
@@ -71,21 +82,30 @@ func (p Path) Names() ([]string, bool) {
 
 // String renders p as messages and docs show it: a.b[0].c[key].
 func (p Path) String() string {
-	var b strings.Builder
-	for i, e := range p.elems {
-		switch {
-		case e.isIdx:
-			b.WriteString("[" + strconv.Itoa(e.index) + "]")
-		case e.key:
-			b.WriteString("[" + e.name + "]")
-		default:
-			if i > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(e.name)
-		}
+	if p.Root() {
+		return ""
 	}
+	var b strings.Builder
+	p.last.write(&b)
 	return b.String()
+}
+
+// write renders the path up to e, root first.
+func (e *elem) write(b *strings.Builder) {
+	if e.parent != nil {
+		e.parent.write(b)
+	}
+	switch {
+	case e.isIdx:
+		b.WriteString("[" + strconv.Itoa(e.index) + "]")
+	case e.key:
+		b.WriteString("[" + e.name + "]")
+	default:
+		if e.parent != nil {
+			b.WriteByte('.')
+		}
+		b.WriteString(e.name)
+	}
 }
 
 // ErrorType says what kind of problem a field has, as data beside its
