@@ -349,7 +349,12 @@ func (v *validator) mode(s *v1alpha1.Spec) {
 		}
 		v.resources(p.Child("resources"), t.t.Resources)
 	}
-	o := s.ObjectStorage
+	v.objectStorage(osPath, &s.ObjectStorage)
+}
+
+// objectStorage checks the S3 object store of mode simple-scalable: the
+// validation of the generator's S3 backend (generator/s3.go).
+func (v *validator) objectStorage(osPath field.Path, o *v1alpha1.ObjectStorage) {
 	if o.Endpoint != "" {
 		host, port := o.Endpoint, ""
 		if h, p, err := net.SplitHostPort(o.Endpoint); err == nil {
