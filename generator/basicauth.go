@@ -99,5 +99,5 @@ func (p *plan) hashFor(in Input, i int) (string, error) {
 	}
 	return htpasswd.Hash(c.Password.Bytes(), p.spec.Auth.BcryptCost, htpasswd.Context{
 		Host: p.spec.Host, Namespace: p.ns, Secret: p.n.basicAuth, User: u.Name,
-	})
+	}, in.HashPepper.Bytes())
 }

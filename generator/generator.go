@@ -49,6 +49,9 @@ type Input struct {
 	// simple-scalable), by the field path of their reference in loki.yaml,
 	// e.g. spec.objectStorage.accessKeyID. Ignored with DryRun.
 	ObjectStorage map[string]secret.Value
+	// HashPepper is the installation's secret pepper for the password
+	// hashes' salts (empty: none). Ignored with DryRun.
+	HashPepper secret.Value
 }
 
 // Generate builds every object of the stack, in the documented order (see

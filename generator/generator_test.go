@@ -349,6 +349,42 @@ func TestReadyHashIsUsedAsIs(t *testing.T) {
 	}
 }
 
+// The pepper reaches the hash (its salt changes) and nothing else.
+func TestHashPepperChangesOnlyTheHash(t *testing.T) {
+	plain := stack(t, "")
+	peppered := stack(t, "")
+	peppered.HashPepper = secret.New([]byte("PLANTED-pepper-of-the-install"))
+	a, err := Encode(generate(t, plain), FormatYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Encode(generate(t, peppered), FormatYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ha := string(find[*corev1.Secret](generate(t, plain))[0].Data["users"])
+	hb := string(find[*corev1.Secret](generate(t, peppered))[0].Data["users"])
+	if ha == hb || ha[:len("admin:$2y$04$")] != hb[:len("admin:$2y$04$")] {
+		t.Errorf("lines %q and %q: want the same prefix and different salts", ha, hb)
+	}
+	if bytes.Contains(b, []byte("PLANTED")) {
+		t.Errorf("the pepper is in the output")
+	}
+	if la, lb := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n")); len(la) != len(lb) {
+		t.Errorf("%d lines vs %d", len(la), len(lb))
+	} else {
+		diff := 0
+		for i := range la {
+			if !bytes.Equal(la[i], lb[i]) {
+				diff++
+			}
+		}
+		if diff != 1 {
+			t.Errorf("%d lines differ, want only the users line", diff)
+		}
+	}
+}
+
 func TestEncodeIsDeterministic(t *testing.T) {
 	in := stack(t, "  commonLabels: {a: b, c: d, e: f}\n  commonAnnotations: {x: y, z: w}\n")
 	first, err := Encode(generate(t, in), FormatYAML)

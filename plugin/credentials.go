@@ -64,6 +64,9 @@ type Resolved struct {
 	// ObjectStorage holds the object store's credentials by the field path
 	// of their reference (generator.Input.ObjectStorage).
 	ObjectStorage map[string]secret.Value
+	// HashPepper is the installation's pepper (empty: none), from
+	// LOKI_CMP_HASH_PEPPER or LOKI_CMP_HASH_PEPPER_FILE.
+	HashPepper secret.Value
 }
 
 // refs returns every credential reference of the (validated) stack: each
@@ -151,10 +154,15 @@ func checkKey(v []byte) error {
 
 // ResolveCredentials reads every credential loki.yaml references (users'
 // passwords or ready hashes, object storage keys) from the environment or
-// Vault.
+// Vault, and the hash pepper the sidecar's administrator may have set.
 func ResolveCredentials(ctx context.Context, doc *config.Document, opts Options) (*Resolved, error) {
 	out := &Resolved{Users: map[string]generator.Credential{}, ObjectStorage: map[string]secret.Value{}}
 	r := &resolver{doc: doc, opts: opts}
+	pepper, err := hashPepper(opts.Env, opts.ReadFile)
+	if err != nil {
+		r.problems = append(r.problems, config.Problem{File: doc.File, Msg: err.Error()})
+	}
+	out.HashPepper = pepper
 	var fromVault []ref
 	for _, x := range refs(doc, out) {
 		if x.value.FromVault != nil {

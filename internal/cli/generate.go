@@ -53,7 +53,7 @@ func runGenerate(ctx context.Context, s Streams, env plugin.LookupEnv, f *genera
 		if err != nil {
 			return err
 		}
-		in.Credentials, in.ObjectStorage = creds.Users, creds.ObjectStorage
+		in.Credentials, in.ObjectStorage, in.HashPepper = creds.Users, creds.ObjectStorage, creds.HashPepper
 	}
 	objs, err := generator.Generate(in)
 	if err != nil {

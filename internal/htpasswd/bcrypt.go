@@ -3,27 +3,23 @@
 //
 // A random salt gives a new hash on every run, and Argo CD would show the
 // basic-auth Secret as changed at every refresh. Here the salt is derived from
-// the password and a context (host, namespace, Secret name, user), so the same
-// input always gives the same line and a new password always gives a new one.
+// the context the hash lives in (host, namespace, Secret name, user) and an
+// optional secret pepper, so the same input always gives the same line
+// (scheme v2):
 //
-// The salt is stored in clear inside the hash, so it must not be a cheap
-// function of the password: salt = HMAC(password, context) would let anyone
-// who reads the Secret test password guesses with one HMAC each and skip
-// bcrypt's cost entirely. We therefore key the HMAC with a full-cost bcrypt of
-// the password under a salt derived from the context alone:
+//	ctx  = "loki-cmp/htpasswd/v2" || len-prefixed(host, namespace, secret, user)
+//	salt = HMAC-SHA-256(key = pepper (may be empty), ctx)[:16]
+//	hash = $2y$cost$ base64(salt) base64(bcrypt(password, cost, salt))
 //
-//	ctx   = "loki-cmp/htpasswd/v1" || len-prefixed(host, namespace, secret, user)
-//	salt0 = SHA-256(ctx)[:16]
-//	key   = bcrypt(password, cost, salt0)          (raw 23-byte output)
-//	salt  = HMAC-SHA-256(key, ctx)[:16]
-//	hash  = $2y$cost$ base64(salt) base64(bcrypt(password, cost, salt))
-//
-// Testing a guess against either the salt or the hash costs a full bcrypt, as
-// with a random salt. What determinism gives up is only this: someone who
-// knows the context in advance can precompute hashes of likely passwords for
-// it. The context contains the public host, which makes such a table specific
-// to one installation; a strong password (or a hash kept in Vault) is the
-// remedy, as it is for any bcrypt file.
+// One bcrypt per line. The salt depends on no secret but the pepper, so it
+// reveals nothing about the password: testing a guess against the hash costs
+// one full bcrypt, as with a random salt. What determinism gives up is that
+// someone who knows the context in advance could precompute hashes of likely
+// passwords for it; the pepper, which an attacker does not know, takes that
+// away. (Scheme v1 derived the salt with a second bcrypt of the password:
+// that made every line cost two bcrypts and bought nothing, since a guess
+// cost one bcrypt in both schemes and precomputation against a known context
+// was just as possible: compute the salt of each guess, then its hash.)
 package htpasswd
 
 import (
@@ -54,8 +50,13 @@ type Context struct {
 	Host, Namespace, Secret, User string
 }
 
+// BcryptRunsPerLine is how many bcrypt computations of the full cost one
+// htpasswd line takes: what a run's CPU time scales with (users × 2^cost ×
+// this).
+const BcryptRunsPerLine = 1
+
 func (c Context) bytes() []byte {
-	b := []byte("loki-cmp/htpasswd/v1")
+	b := []byte("loki-cmp/htpasswd/v2")
 	for _, s := range []string{c.Host, c.Namespace, c.Secret, c.User} {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
 		b = append(b, s...)
@@ -70,22 +71,26 @@ var (
 	ErrPasswordNUL     = errors.New("password contains a NUL byte, which bcrypt implementations truncate at")
 )
 
-// Hash returns the deterministic bcrypt hash ("$2y$...") of password.
-func Hash(password []byte, cost int, ctx Context) (string, error) {
+// Hash returns the deterministic bcrypt hash ("$2y$...") of password in
+// context ctx. pepper is the installation's secret (nil or empty for none);
+// it only enters the salt derivation and is never part of the output.
+func Hash(password []byte, cost int, ctx Context, pepper []byte) (string, error) {
 	if err := CheckPassword(password); err != nil {
 		return "", err
 	}
 	if cost < MinCost || cost > MaxCost {
 		return "", fmt.Errorf("bcrypt cost %d is outside %d..%d", cost, MinCost, MaxCost)
 	}
-	c := ctx.bytes()
-	sum := sha256.Sum256(c)
-	key := bcryptRaw(password, cost, sum[:16])
-	mac := hmac.New(sha256.New, key)
-	mac.Write(c)
-	salt := mac.Sum(nil)[:16]
+	salt := Salt(ctx, pepper)
 	out := bcryptRaw(password, cost, salt)
 	return fmt.Sprintf("$2y$%02d$%s%s", cost, encode(salt), encode(out)), nil
+}
+
+// Salt is the 16-byte bcrypt salt of context ctx under pepper.
+func Salt(ctx Context, pepper []byte) []byte {
+	mac := hmac.New(sha256.New, pepper)
+	mac.Write(ctx.bytes())
+	return mac.Sum(nil)[:16]
 }
 
 // CheckPassword reports whether bcrypt can hash password faithfully.

@@ -1,6 +1,8 @@
 package htpasswd
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,7 +15,7 @@ var ctx = Context{Host: "loki.example.org", Namespace: "loki", Secret: "loki-bas
 
 func TestHashVerifiesWithGoBcrypt(t *testing.T) {
 	for _, pw := range []string{"s3cret", "x", strings.Repeat("p", 72), "pässwörd ✓", "with space:colon"} {
-		h, err := Hash([]byte(pw), 4, ctx)
+		h, err := Hash([]byte(pw), 4, ctx, nil)
 		if err != nil {
 			t.Fatalf("Hash: %v", err)
 		}
@@ -32,24 +34,25 @@ func TestHashVerifiesWithGoBcrypt(t *testing.T) {
 }
 
 func TestHashIsDeterministicAndContextBound(t *testing.T) {
-	a, _ := Hash([]byte("s3cret"), 4, ctx)
-	b, _ := Hash([]byte("s3cret"), 4, ctx)
+	a, _ := Hash([]byte("s3cret"), 4, ctx, nil)
+	b, _ := Hash([]byte("s3cret"), 4, ctx, nil)
 	if a != b {
 		t.Fatalf("two runs differ: %s vs %s", a, b)
 	}
 	seen := map[string]string{a: "base"}
 	variants := map[string]func() (string, error){
-		"password":  func() (string, error) { return Hash([]byte("s3cret2"), 4, ctx) },
-		"cost":      func() (string, error) { return Hash([]byte("s3cret"), 5, ctx) },
-		"host":      func() (string, error) { c := ctx; c.Host = "other"; return Hash([]byte("s3cret"), 4, c) },
-		"namespace": func() (string, error) { c := ctx; c.Namespace = "other"; return Hash([]byte("s3cret"), 4, c) },
-		"secret":    func() (string, error) { c := ctx; c.Secret = "other"; return Hash([]byte("s3cret"), 4, c) },
-		"user":      func() (string, error) { c := ctx; c.User = "other"; return Hash([]byte("s3cret"), 4, c) },
+		"password":  func() (string, error) { return Hash([]byte("s3cret2"), 4, ctx, nil) },
+		"cost":      func() (string, error) { return Hash([]byte("s3cret"), 5, ctx, nil) },
+		"host":      func() (string, error) { c := ctx; c.Host = "other"; return Hash([]byte("s3cret"), 4, c, nil) },
+		"namespace": func() (string, error) { c := ctx; c.Namespace = "other"; return Hash([]byte("s3cret"), 4, c, nil) },
+		"secret":    func() (string, error) { c := ctx; c.Secret = "other"; return Hash([]byte("s3cret"), 4, c, nil) },
+		"user":      func() (string, error) { c := ctx; c.User = "other"; return Hash([]byte("s3cret"), 4, c, nil) },
+		"pepper":    func() (string, error) { return Hash([]byte("s3cret"), 4, ctx, []byte("a pepper of 16 b")) },
 		// Length prefixes keep ("ab","c") and ("a","bc") apart.
 		"shifted": func() (string, error) {
 			c := ctx
 			c.Namespace, c.Secret = ctx.Namespace+"l", strings.TrimPrefix(ctx.Secret, "l")
-			return Hash([]byte("s3cret"), 4, c)
+			return Hash([]byte("s3cret"), 4, c, nil)
 		},
 	}
 	for name, f := range variants {
@@ -61,23 +64,58 @@ func TestHashIsDeterministicAndContextBound(t *testing.T) {
 			t.Errorf("changing %s gave the same hash as %s", name, prev)
 		}
 		seen[h] = name
-		// The salt alone must change too (not only the final hash).
-		if h[7:29] == a[7:29] && name != "cost" {
-			t.Errorf("changing %s kept the salt", name)
+		// The salt alone must change too (not only the final hash), except
+		// with the password or the cost: it is a function of the context
+		// and the pepper only.
+		keeps := name == "cost" || name == "password"
+		if (h[7:29] == a[7:29]) != keeps {
+			t.Errorf("changing %s: salt kept = %v, want %v", name, h[7:29] == a[7:29], keeps)
 		}
 	}
 }
 
-// A known answer pins the construction: if it changes, every user's Secret
-// changes at the next sync, which needs a documented migration.
+// Known answers pin the construction (scheme v2): if they change, every
+// user's Secret changes at the next sync, which needs a declared one-time
+// change in docs/upgrades.md.
 func TestHashKnownAnswer(t *testing.T) {
-	h, err := Hash([]byte("s3cret"), 4, ctx)
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		pepper, want string
+	}{
+		{"", "$2y$04$Jd0NF9Kwd8hYStfnXqC59ujhcqokfR3AZPHE3Vv90lSwbFhdzG8se"},
+		{"a pepper of 16 b", "$2y$04$TC8McHlVkEa31766e3cWkOciZ00wKmGEc7bYl3AtTGdypOu71DbRa"},
+	} {
+		h, err := Hash([]byte("s3cret"), 4, ctx, []byte(tc.pepper))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h != tc.want {
+			t.Errorf("pepper %q: Hash = %s, want %s", tc.pepper, h, tc.want)
+		}
+		if err := bcrypt.CompareHashAndPassword([]byte(h), []byte("s3cret")); err != nil {
+			t.Errorf("pepper %q: %v", tc.pepper, err)
+		}
 	}
-	const want = "$2y$04$S8rz2Z/6B1KAneNibJl/9OiMCWGtQvW2NVTe9Kpu4ywL8cTR6jLwa"
-	if h != want {
-		t.Errorf("Hash = %s, want %s", h, want)
+}
+
+// The salt is HMAC-SHA-256(pepper, ctx), written out by hand here so the
+// test does not only repeat Salt.
+func TestSaltIsHMACOfContext(t *testing.T) {
+	msg := []byte("loki-cmp/htpasswd/v2")
+	for _, s := range []string{ctx.Host, ctx.Namespace, ctx.Secret, ctx.User} {
+		msg = append(msg, 0, 0, 0, byte(len(s)))
+		msg = append(msg, s...)
+	}
+	for _, pepper := range []string{"", "a pepper of 16 b"} {
+		mac := hmac.New(sha256.New, []byte(pepper))
+		mac.Write(msg)
+		want := bcEncoding.EncodeToString(mac.Sum(nil)[:16])
+		h, err := Hash([]byte("s3cret"), 4, ctx, []byte(pepper))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := h[7:29]; got != want {
+			t.Errorf("pepper %q: salt %s, want %s", pepper, got, want)
+		}
 	}
 }
 
@@ -91,7 +129,7 @@ func TestHashRefusesBadInput(t *testing.T) {
 		{strings.Repeat("p", 73), 10, ErrPasswordTooLong},
 		{"a\x00b", 10, ErrPasswordNUL},
 	} {
-		_, err := Hash([]byte(tc.pw), tc.cost, ctx)
+		_, err := Hash([]byte(tc.pw), tc.cost, ctx, nil)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("Hash(%d bytes) error = %v, want %v", len(tc.pw), err, tc.want)
 		}
@@ -100,7 +138,7 @@ func TestHashRefusesBadInput(t *testing.T) {
 		}
 	}
 	for _, cost := range []int{3, 15, 31} {
-		if _, err := Hash([]byte("x"), cost, ctx); err == nil {
+		if _, err := Hash([]byte("x"), cost, ctx, nil); err == nil {
 			t.Errorf("cost %d accepted", cost)
 		}
 	}
@@ -110,7 +148,7 @@ func BenchmarkHash(b *testing.B) {
 	for _, cost := range []int{4, 10, 12} {
 		b.Run(fmt.Sprintf("cost=%d", cost), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := Hash([]byte("s3cret"), cost, ctx); err != nil {
+				if _, err := Hash([]byte("s3cret"), cost, ctx, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
