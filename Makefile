@@ -66,7 +66,7 @@ test-unit:
 # Each fuzz target for FUZZTIME (CI: a short bounded run; run longer with
 # e.g. make fuzz FUZZTIME=10m). Findings land in testdata/fuzz/ of the package.
 FUZZTIME ?= 20s
-FUZZ_TARGETS := config:FuzzLoad internal/cli:FuzzGenerate generator:FuzzYAML generator:FuzzParseJSON
+FUZZ_TARGETS := config:FuzzLoad config:FuzzImageRef internal/cli:FuzzGenerate generator:FuzzYAML generator:FuzzJSONTree
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \

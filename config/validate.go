@@ -493,19 +493,11 @@ func (v *validator) quantity(path field.Path, q string, required bool) *resource
 	return &parsed
 }
 
-// imageRef is the reference grammar of distribution/reference, without the
-// digest algorithms it does not accept anyway: [host[:port]/]path[:tag][@digest].
-var imageRef = lazyRegexp(`^` +
-	`(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?/)?` +
-	`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*` +
-	`(?::[\w][\w.-]{0,127})?` +
-	`(?:@sha256:[0-9a-f]{64})?$`)
-
 func (v *validator) image(path field.Path, ref string) {
 	switch {
 	case ref == "":
 		v.require(path, "required")
-	case len(ref) > 255 || !imageRef().MatchString(ref):
+	case len(ref) > 255 || !validImageRef(ref):
 		v.invalid(path, "invalid value %q: must be an image reference such as docker.io/grafana/loki:3.7.8", ref)
 	}
 }

@@ -48,11 +48,14 @@ func Encode(objs []Object, format string) ([]byte, error) {
 // the typed Kubernetes structs always marshal (loki-cmp never sets one; Argo
 // CD would compare it against the live status) and an empty spec.
 func toMap(o Object) (map[string]any, error) {
-	m, err := jsonMap(o)
+	tree, err := objectTree(o, "status")
 	if err != nil {
 		return nil, err
 	}
-	delete(m, "status")
+	m, ok := tree.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("generator: %T is not a JSON object", o)
+	}
 	if spec, ok := m["spec"].(map[string]any); ok {
 		if len(spec) == 0 {
 			delete(m, "spec")
@@ -70,17 +73,13 @@ func toMap(o Object) (map[string]any, error) {
 
 // jsonMap is v's JSON form as a map, numbers kept as written.
 func jsonMap(v any) (map[string]any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	tree, err := parseJSON(b)
+	tree, err := jsonTree(v)
 	if err != nil {
 		return nil, err
 	}
 	m, ok := tree.(map[string]any)
 	if !ok {
-		return nil, errJSON
+		return nil, fmt.Errorf("generator: %T is not a JSON object", v)
 	}
 	return m, nil
 }

@@ -172,9 +172,16 @@ func numberWithUnit(s string) bool {
 
 func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
-func wordByte(c byte) bool {
-	return isLetter(c) || isDigit(c) || strings.IndexByte("_./@+=-", c) >= 0
-}
+func wordByte(c byte) bool { return wordBytes[c] }
+
+// wordBytes is wordByte's table: plainOK asks it for every byte of every
+// string in the output.
+var wordBytes = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isLetter(byte(c)) || isDigit(byte(c)) || strings.IndexByte("_./@+=-", byte(c)) >= 0
+	}
+	return t
+}()
 
 // specialWords are strings that YAML 1.1 (yes, on, ...) or 1.2 read as
 // booleans or null.
