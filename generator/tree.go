@@ -307,25 +307,35 @@ const (
 	zeroAddr                      // IsZero on the pointer only
 )
 
+// zeroTests caches zeroTestOf for the types of omitzero fields.
+var zeroTests sync.Map // reflect.Type → zeroTest
+
 func zeroTestOf(t reflect.Type) zeroTest {
-	if !hasMethod(t, "IsZero") && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface || !hasMethod(reflect.PointerTo(t), "IsZero")) {
-		return zeroValue
+	if z, ok := zeroTests.Load(t); ok {
+		return z.(zeroTest)
 	}
+	z := newZeroTest(t)
+	zeroTests.Store(t, z)
+	return z
+}
+
+func newZeroTest(t reflect.Type) zeroTest {
+	onT, onlyOnPtr := implements(t, isZeroerType, isZeroer)
 	switch {
-	case t.Kind() == reflect.Interface && t.Implements(isZeroerType):
+	case onT && t.Kind() == reflect.Interface:
 		return zeroInterface
-	case t.Kind() == reflect.Pointer && t.Implements(isZeroerType):
+	case onT && t.Kind() == reflect.Pointer:
 		return zeroPointer
-	case t.Implements(isZeroerType):
+	case onT:
 		return zeroMethod
-	case reflect.PointerTo(t).Implements(isZeroerType):
+	case onlyOnPtr:
 		return zeroAddr
 	}
 	return zeroValue
 }
 
 func isZero(v reflect.Value) bool {
-	switch infoOf(v.Type()).zero {
+	switch zeroTestOf(v.Type()) {
 	case zeroInterface:
 		return v.IsNil() || (v.Elem().Kind() == reflect.Pointer && v.Elem().IsNil()) ||
 			v.Interface().(interface{ IsZero() bool }).IsZero()
@@ -352,7 +362,6 @@ type typeInfo struct {
 	byteSlice                bool // a []byte written as base64
 	fields                   []treeField
 	fallback                 bool // a struct this walker leaves to encoding/json
-	zero                     zeroTest
 }
 
 type treeField struct {
@@ -368,9 +377,8 @@ func infoOf(t reflect.Type) *typeInfo {
 		return i.(*typeInfo)
 	}
 	info := &typeInfo{}
-	info.marshaler, info.addrMarshaler = implements(t, marshalerType, "MarshalJSON")
-	info.text, info.addrText = implements(t, textMarshalerType, "MarshalText")
-	info.zero = zeroTestOf(t)
+	info.marshaler, info.addrMarshaler = implements(t, marshalerType, isMarshaler)
+	info.text, info.addrText = implements(t, textMarshalerType, isTextMarshaler)
 	switch t.Kind() {
 	case reflect.Slice:
 		if e := reflect.PointerTo(t.Elem()); t.Elem().Kind() == reflect.Uint8 && !e.Implements(marshalerType) && !e.Implements(textMarshalerType) {
@@ -383,30 +391,32 @@ func infoOf(t reflect.Type) *typeInfo {
 	return i.(*typeInfo)
 }
 
-// implements reports whether t implements iface, whose one method is
-// named method, and whether only *t does (for a t that is not a pointer or
-// an interface). Implements walks the type's whole method list, and
-// Kubernetes types have dozens (metav1.Time has all of time.Time's), so a
-// binary search by name comes first: almost no type has the method.
-func implements(t, iface reflect.Type, method string) (onT, onlyOnPtr bool) {
-	if t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface {
-		return hasMethod(t, method) && t.Implements(iface), false
+// implements reports whether t implements iface (is asserts it of a value),
+// and whether only *t does (for a t that is not a pointer or an interface).
+// It asks with type assertions on a zero value: the runtime answers those
+// from its itab table, comparing method types before names, where
+// reflect's Implements decodes every method's name (Kubernetes types have
+// dozens; metav1.Time has all of time.Time's). It avoids reflect's
+// Method and MethodByName, whose mere use keeps every exported method of
+// every type in the binary (6 MB here).
+func implements(t, iface reflect.Type, is func(any) bool) (onT, onlyOnPtr bool) {
+	switch t.Kind() {
+	case reflect.Interface:
+		return t.Implements(iface), false
+	case reflect.Pointer:
+		return is(reflect.Zero(t).Interface()), false
 	}
-	pt := reflect.PointerTo(t)
-	if !hasMethod(pt, method) || !pt.Implements(iface) {
+	p := reflect.New(t)
+	if !is(p.Interface()) {
 		return false, false
 	}
-	onT = hasMethod(t, method) && t.Implements(iface)
+	onT = is(p.Elem().Interface())
 	return onT, !onT
 }
 
-func hasMethod(t reflect.Type, name string) bool {
-	if t.NumMethod() == 0 {
-		return false
-	}
-	_, ok := t.MethodByName(name)
-	return ok
-}
+func isMarshaler(x any) bool     { _, ok := x.(json.Marshaler); return ok }
+func isTextMarshaler(x any) bool { _, ok := x.(encoding.TextMarshaler); return ok }
+func isZeroer(x any) bool        { _, ok := x.(interface{ IsZero() bool }); return ok }
 
 // structFields lists the JSON fields of struct type t, embedded structs
 // flattened. fallback is true where encoding/json's rules for hidden
