@@ -5,7 +5,7 @@
 // `helm template` of the Loki Helm chart. `make bench` runs it after the Go
 // benchmarks; docs/performance.md records its tables.
 //
-//	go run ./hack/procbench [-runs 30] [-bin bin/loki-cmp] [-helm=false] [-callgrind=false]
+//	go run ./hack/procbench [-runs 30] [-bin bin/loki-cmp] [-helm=false] [-helm-only] [-callgrind=false]
 package main
 
 import (
@@ -44,14 +44,15 @@ func main() {
 	runs := flag.Int("runs", 30, "runs per scenario (the median of these is reported)")
 	withHelm := flag.Bool("helm", true, "also run the side-by-side comparison with helm template (installs helm into the cache on first use)")
 	withCallgrind := flag.Bool("callgrind", true, "also count instructions with valgrind's callgrind (skipped when valgrind is missing)")
+	helmOnly := flag.Bool("helm-only", false, "run only the side-by-side comparison with helm (e.g. again when the machine is idle)")
 	flag.Parse()
-	if err := run(*bin, *runs, *withHelm, *withCallgrind); err != nil {
+	if err := run(*bin, *runs, *withHelm || *helmOnly, *helmOnly, *withCallgrind); err != nil {
 		fmt.Fprintln(os.Stderr, "procbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, runs int, withHelm, withCallgrind bool) error {
+func run(bin string, runs int, withHelm, helmOnly, withCallgrind bool) error {
 	st, err := os.Stat(bin)
 	if err != nil {
 		return fmt.Errorf("%v (run make build first)", err)
@@ -61,6 +62,14 @@ func run(bin string, runs int, withHelm, withCallgrind bool) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	grind := withCallgrind
+	if _, err := exec.LookPath("valgrind"); grind && err != nil {
+		fmt.Println("callgrind: skipped, valgrind is not installed (apt-get install valgrind)")
+		grind = false
+	}
+	if helmOnly {
+		return compareHelm(bin, dir, runs, grind)
+	}
 	users100, err := manyUsers(dir, 100)
 	if err != nil {
 		return err
@@ -94,11 +103,6 @@ func run(bin string, runs int, withHelm, withCallgrind bool) error {
 			samples = append(samples, r)
 		}
 		printRow(s.name, samples)
-	}
-	grind := withCallgrind
-	if _, err := exec.LookPath("valgrind"); grind && err != nil {
-		fmt.Println("\ncallgrind: skipped, valgrind is not installed (apt-get install valgrind)")
-		grind = false
 	}
 	if grind {
 		fmt.Println("\n| scenario (callgrind, GODEBUG=asyncpreemptoff=1) | instructions |")
