@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/thedevops/loki-cmp/internal/htpasswd"
 	"github.com/thedevops/loki-cmp/internal/testtools"
 	"github.com/thedevops/loki-cmp/test/internal/render"
 )
@@ -77,4 +78,32 @@ func keys(m map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestHtpasswdVerifiesPepperedHashes: with a pepper set on the sidecar
+// (LOKI_CMP_HASH_PEPPER), lines still verify with Apache's htpasswd, at the
+// seed's cost and at the lowest, for passwords of every shape bcrypt takes.
+func TestHtpasswdVerifiesPepperedHashes(t *testing.T) {
+	bin := testtools.Find(t, "htpasswd")
+	ctx := htpasswd.Context{Host: "loki.thedevops.dev", Namespace: "loki", Secret: "loki-basic-auth", User: "admin"}
+	for _, cost := range []int{htpasswd.MinCost, 10} {
+		for _, pw := range []string{"x", "pässwörd ✓", "with space:colon", strings.Repeat("p", htpasswd.MaxPasswordBytes)} {
+			for _, pepper := range []string{"", "a-pepper-of-the-installation"} {
+				hash, err := htpasswd.Hash([]byte(pw), cost, ctx, []byte(pepper))
+				if err != nil {
+					t.Fatal(err)
+				}
+				file := filepath.Join(t.TempDir(), "htpasswd")
+				if err := os.WriteFile(file, []byte(htpasswd.Line(ctx.User, hash)+"\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if out, err := exec.Command(bin, "-vb", file, ctx.User, pw).CombinedOutput(); err != nil {
+					t.Errorf("cost %d, pepper %v, password of %d bytes: htpasswd -vb: %v: %s", cost, pepper != "", len(pw), err, out)
+				}
+				if out, err := exec.Command(bin, "-vb", file, ctx.User, pw+"!").CombinedOutput(); err == nil && len(pw) < htpasswd.MaxPasswordBytes {
+					t.Errorf("htpasswd -vb accepted a wrong password: %s", out)
+				}
+			}
+		}
+	}
 }
