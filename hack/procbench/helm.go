@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // The side-by-side comparison: `helm template` of the community Loki chart
@@ -113,15 +114,14 @@ func compareHelm(bin, dir string, runs int, grind bool) error {
 	}
 	helmAll := append(got[h.name], got[h.name+" #2"]...)
 	fmt.Printf("\nSide by side with helm %s (%d alternating rounds, load average %s):\n\n", helmVersion, runs, loadAverage())
-	fmt.Println("| scenario | median | p90 | min | peak RSS | page faults (minor/major) | stdout |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println(tableHead)
 	printRow(h.name, helmAll)
 	printRow(generate.name, got[generate.name])
 	printRow(dryRun.name, got[dryRun.name])
-	hm := medianWall(helmAll)
+	hm, hc := medianOf(helmAll, wallOf), medianOf(helmAll, cpuOf)
 	fmt.Println()
-	fmt.Println("| loki-cmp | helm median / loki-cmp median (wall) | helm / loki-cmp (instructions) |")
-	fmt.Println("|---|---|---|")
+	fmt.Println("| loki-cmp | helm / loki-cmp: median wall | median CPU | instructions |")
+	fmt.Println("|---|---|---|---|")
 	var helmInstr int64
 	if grind {
 		if helmInstr, err = instructions(bin, h); err != nil {
@@ -137,18 +137,22 @@ func compareHelm(bin, dir string, runs int, grind bool) error {
 			}
 			instr = fmt.Sprintf("%.1f× (%s vs %s)", float64(helmInstr)/float64(n), mega(helmInstr), mega(n))
 		}
-		fmt.Printf("| %s | %.1f× | %s |\n", s.name, float64(hm)/float64(medianWall(got[s.name])), instr)
+		fmt.Printf("| %s | %.1f× | %.1f× | %s |\n", s.name, float64(hm)/float64(medianOf(got[s.name], wallOf)),
+			float64(hc)/float64(medianOf(got[s.name], cpuOf)), instr)
 	}
 	return nil
 }
 
-func medianWall(samples []sample) int64 {
+func medianOf(samples []sample, f func(sample) time.Duration) int64 {
 	var w []int64
 	for _, s := range samples {
-		w = append(w, int64(s.wall))
+		w = append(w, int64(f(s)))
 	}
 	return median(w)
 }
+
+func wallOf(s sample) time.Duration { return s.wall }
+func cpuOf(s sample) time.Duration  { return s.cpu }
 
 // installHelm returns the pinned helm, building it once into
 // ~/.cache/loki-cmp-bench (outside the clone) with go install.

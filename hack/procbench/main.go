@@ -34,7 +34,8 @@ type scenario struct {
 // sample is one run of a scenario.
 type sample struct {
 	wall           time.Duration
-	rss            int64 // KiB
+	cpu            time.Duration // user + system
+	rss            int64         // KiB
 	minflt, majflt int64
 	out            int
 }
@@ -91,8 +92,7 @@ func run(bin string, runs int, withHelm, helmOnly, withCallgrind bool) error {
 	}...)
 	fmt.Printf("loki-cmp %s: %.1f MB, %d runs per row, %s, load average %s\n\n", bin, float64(st.Size())/1e6, runs,
 		time.Now().UTC().Format("2006-01-02 15:04"), loadAverage())
-	fmt.Println("| scenario | median | p90 | min | peak RSS | page faults (minor/major) | stdout |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println(tableHead)
 	for _, s := range scenarios {
 		var samples []sample
 		for i := 0; i < runs; i++ {
@@ -124,6 +124,9 @@ func run(bin string, runs int, withHelm, helmOnly, withCallgrind bool) error {
 	return nil
 }
 
+// tableHead heads the tables of printRow.
+const tableHead = "| scenario | median | p90 | min | CPU (user+sys, median) | peak RSS | page faults (minor/major) | stdout |\n|---|---|---|---|---|---|---|---|"
+
 const (
 	seedFile     = "testdata/examples/seed/loki.yaml"
 	seedPassword = "LOKI_ADMIN_PASSWORD=procbench-password"
@@ -139,14 +142,15 @@ func printRow(name string, samples []sample) {
 	sort.Slice(samples, func(i, j int) bool { return samples[i].wall < samples[j].wall })
 	med := samples[len(samples)/2]
 	var rss int64
-	var minflt, majflt []int64
+	var minflt, majflt, cpu []int64
 	for _, s := range samples {
 		rss = max(rss, s.rss)
+		cpu = append(cpu, int64(s.cpu))
 		minflt = append(minflt, s.minflt)
 		majflt = append(majflt, s.majflt)
 	}
-	fmt.Printf("| %s | %s | %s | %s | %.1f MB | %d / %d | %d B |\n", name, ms(med.wall),
-		ms(samples[len(samples)*9/10].wall), ms(samples[0].wall), float64(rss)/1024, median(minflt), median(majflt), med.out)
+	fmt.Printf("| %s | %s | %s | %s | %s | %.1f MB | %d / %d | %d B |\n", name, ms(med.wall),
+		ms(samples[len(samples)*9/10].wall), ms(samples[0].wall), ms(time.Duration(median(cpu))), float64(rss)/1024, median(minflt), median(majflt), med.out)
 }
 
 func once(bin string, s scenario) (sample, error) {
@@ -165,7 +169,8 @@ func once(bin string, s scenario) (sample, error) {
 	d := time.Since(start)
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	// Maxrss is in KiB on Linux.
-	return sample{wall: d, rss: ru.Maxrss, minflt: ru.Minflt, majflt: ru.Majflt, out: stdout.Len()}, nil
+	cpu := time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime))
+	return sample{wall: d, cpu: cpu, rss: ru.Maxrss, minflt: ru.Minflt, majflt: ru.Majflt, out: stdout.Len()}, nil
 }
 
 var collected = regexp.MustCompile(`Collected : ([0-9]+)`)

@@ -81,13 +81,13 @@ func Hash(password []byte, cost int, ctx Context, pepper []byte) (string, error)
 	if cost < MinCost || cost > MaxCost {
 		return "", fmt.Errorf("bcrypt cost %d is outside %d..%d", cost, MinCost, MaxCost)
 	}
-	salt := Salt(ctx, pepper)
+	salt := deriveSalt(ctx, pepper)
 	out := bcryptRaw(password, cost, salt)
 	return fmt.Sprintf("$2y$%02d$%s%s", cost, encode(salt), encode(out)), nil
 }
 
-// Salt is the 16-byte bcrypt salt of context ctx under pepper.
-func Salt(ctx Context, pepper []byte) []byte {
+// deriveSalt is the 16-byte bcrypt salt of context ctx under pepper.
+func deriveSalt(ctx Context, pepper []byte) []byte {
 	mac := hmac.New(sha256.New, pepper)
 	mac.Write(ctx.bytes())
 	return mac.Sum(nil)[:16]
