@@ -56,6 +56,7 @@ func toMap(o Object) (map[string]any, error) {
 	if !ok {
 		return nil, fmt.Errorf("generator: %T is not a JSON object", o)
 	}
+	delete(m, "status") // objectTree skips it; a type it hands to encoding/json does not
 	if spec, ok := m["spec"].(map[string]any); ok {
 		if len(spec) == 0 {
 			delete(m, "spec")

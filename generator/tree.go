@@ -29,7 +29,8 @@ import (
 // encoding/json's rules (field names and tags, omitempty, omitzero, embedded
 // structs, Marshaler and TextMarshaler, []byte as base64, invalid UTF-8 as
 // U+FFFD) and hands whatever it does not handle itself (colliding embedded
-// field names, the ",string" option, non-string map keys) to encoding/json.
+// field names, the ",string" option, non-string map keys, floats) to
+// encoding/json.
 // FuzzJSONTree checks it against encoding/json on random objects.
 func jsonTree(v any) (any, error) {
 	return treeOf(reflect.ValueOf(v))
