@@ -100,7 +100,7 @@ func TestJSONTreeMatchesEncodingJSONOnExamples(t *testing.T) {
 				doc.Stack.Spec.Auth.BcryptCost = 4
 			}
 			objs, err := Generate(Input{Stack: doc.Stack, Credentials: creds, DryRun: dry,
-				ObjectStorage: ObjectStorageKeys{AccessKeyID: secret.New([]byte("k")), SecretAccessKey: secret.New([]byte("s"))}})
+				ObjectStorage: map[string]secret.Value{pathAccessKeyID: secret.New([]byte("k")), pathSecretAccessKey: secret.New([]byte("s"))}})
 			if err != nil {
 				t.Fatal(err)
 			}
