@@ -19,7 +19,7 @@ const maxNodes = 20000
 // scalarHinter is implemented by types that must never be written as a plain
 // scalar (secret references); the hint replaces the usual type error and the
 // value is never echoed.
-type scalarHinter interface{ ScalarHint() string }
+type scalarHinter interface{ ScalarHint(path string) string }
 
 // decoder decodes a yaml.Node tree onto a Go value using the json tags, the
 // way encoding/json would, but strictly: unknown and duplicate keys, wrong
@@ -90,7 +90,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path field.Path, key *ya
 		return // an empty value keeps the default
 	}
 	if n.Kind == yaml.ScalarNode && v.Type().Implements(hinterType) {
-		d.fail(n, path, field.Forbidden, "%s", v.Interface().(scalarHinter).ScalarHint())
+		d.fail(n, path, field.Forbidden, "%s", v.Interface().(scalarHinter).ScalarHint(path.String()))
 		return
 	}
 	switch v.Kind() {
@@ -152,7 +152,7 @@ func (d *decoder) scalar(n *yaml.Node, path field.Path, tag, what string) (strin
 	if got := n.ShortTag(); got != tag {
 		msg := "must be " + what + ", not " + tagName(got)
 		if tag == "!!str" {
-			msg += " (put the value in quotes)"
+			msg = stringHint(path, got, msg)
 		}
 		d.fail(n, path, field.TypeInvalid, "%s", msg)
 		return "", false
@@ -314,4 +314,21 @@ func levenshtein(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// stringHint is the message for a number or boolean where a string
+// belongs. Quoting is the fix for most fields, but a bare number where a
+// size or a duration belongs is missing its unit: quoted, 10 would be 10
+// bytes, and "744" is no Loki duration.
+func stringHint(p field.Path, got, msg string) string {
+	if got == "!!int" || got == "!!float" {
+		path := p.String()
+		switch {
+		case strings.HasSuffix(path, ".size") || strings.HasSuffix(path, ".memory"):
+			return "must be a size with a unit, e.g. 10Gi or 512Mi, not a bare number (which would be bytes)"
+		case strings.HasSuffix(path, ".retention") || strings.HasSuffix(path, ".interval"):
+			return "must be a duration with a unit, e.g. 744h, 31d or 30s, not a bare number"
+		}
+	}
+	return msg + " (put the value in quotes)"
 }

@@ -85,7 +85,7 @@ var hostile = func() []hostileCase {
 		{"literal password", header + "spec: {host: a.example.org, auth: {users: [{name: a, password: hunter2}]}}\n", "a literal password is not allowed", "spec.auth.users[0].password", field.Forbidden},
 		{"literal numeric password", header + "spec: {host: a.example.org, auth: {users: [{name: a, password: 123456}]}}\n", "a literal password is not allowed", "spec.auth.users[0].password", field.Forbidden},
 		{"literal password in a list", header + "spec: {host: a.example.org, auth: {users: [{name: a, password: [hunter2]}]}}\n", "must be a mapping, not a list", "spec.auth.users[0].password", field.TypeInvalid},
-		{"literal htpasswd", header + "spec: {host: a.example.org, auth: {users: [{name: a, htpasswd: 'a:$2y$05$x'}]}}\n", "a literal password is not allowed", "spec.auth.users[0].htpasswd", field.Forbidden},
+		{"literal htpasswd", header + "spec: {host: a.example.org, auth: {users: [{name: a, htpasswd: 'a:$2y$05$x'}]}}\n", "a literal hash is not allowed", "spec.auth.users[0].htpasswd", field.Forbidden},
 		{"password under an unknown key", header + "spec: {host: a.example.org, auth: {users: [{name: a, password: {value: hunter2}}]}}\n", `unknown field "value"`, "spec.auth.users[0].password.value", field.NotSupported},
 		{"no password source", header + "spec: {host: a.example.org, auth: {users: [{name: a}]}}\n", "say where the password comes from", "spec.auth.users[0].password", field.Required},
 		{"env and vault", header + "spec: {host: a.example.org, auth: {users: [{name: a, password: {fromEnv: A, fromVault: {path: s/a, key: k}}}]}}\n", "set either fromEnv or fromVault", "spec.auth.users[0].password", field.Forbidden},
@@ -160,7 +160,7 @@ var hostile = func() []hostileCase {
 		{"simple-scalable without confirm", doc("  mode: simple-scalable\n"), "required with mode simple-scalable", "spec.simpleScalable.confirm", field.Required},
 		{"confirm with single-binary", doc("  simpleScalable: {confirm: new-install}\n"), "switching a simple-scalable stack back is a migration", "spec.simpleScalable.confirm", field.Forbidden},
 		{"object storage keys with single-binary", doc("  objectStorage: {accessKeyID: {fromEnv: K}}\n"), "is only used with mode simple-scalable", "spec.objectStorage.accessKeyID", field.Forbidden},
-		{"object storage key literal", doc("  mode: simple-scalable\n  objectStorage: {accessKeyID: AKIAEXAMPLE}\n"), "a literal password is not allowed", "spec.objectStorage.accessKeyID", field.Forbidden},
+		{"object storage key literal", doc("  mode: simple-scalable\n  objectStorage: {accessKeyID: AKIAEXAMPLE}\n"), "a literal access key ID is not allowed", "spec.objectStorage.accessKeyID", field.Forbidden},
 		{"object storage endpoint with scheme", doc("  mode: simple-scalable\n  simpleScalable: {confirm: new-install}\n  objectStorage: {endpoint: 'http://minio:9000', accessKeyID: {fromEnv: K}, secretAccessKey: {fromEnv: S}}\n"), "without scheme or path", "spec.objectStorage.endpoint", field.Invalid},
 		{"bucket name invalid", doc("  mode: simple-scalable\n  simpleScalable: {confirm: new-install}\n  objectStorage: {chunksBucket: Loki_Chunks, accessKeyID: {fromEnv: K}, secretAccessKey: {fromEnv: S}}\n"), "must be an S3 bucket name", "spec.objectStorage.chunksBucket", field.Invalid},
 		{"zero writers", doc("  mode: simple-scalable\n  simpleScalable: {confirm: new-install, write: {replicas: 0}}\n  objectStorage: {accessKeyID: {fromEnv: K}, secretAccessKey: {fromEnv: S}}\n"), "must be between 1 and 100", "spec.simpleScalable.write.replicas", field.Invalid},
@@ -178,6 +178,24 @@ var hostile = func() []hostileCase {
 		{"annotation value newline", doc("  commonAnnotations: {a: \"x\\ny: z\"}\n"), "control characters", "spec.commonAnnotations[a]", field.Invalid},
 		{"annotation key newline", doc("  commonAnnotations: {\"a\\nb\": x}\n"), "control characters", "spec.commonAnnotations", field.Invalid},
 		{"annotation key invalid", doc("  commonAnnotations: {'-a': x}\n"), "name part must consist", "spec.commonAnnotations[-a]", field.Invalid},
+		{"cert-manager annotation", doc("  commonAnnotations: {cert-manager.io/cluster-issuer: x}\n"), "cert-manager annotations are set by loki-cmp", "spec.commonAnnotations[cert-manager.io/cluster-issuer]", field.Forbidden},
+
+		// Namespaces loki-cmp must not own, or not use at all.
+		{"system namespace", "metadata: {namespace: kube-system}\n" + doc(""), "is a system namespace", "metadata.namespace", field.Forbidden},
+		{"system namespace not owned", "metadata: {namespace: default}\n" + doc("  createNamespace: false\n"), "is a system namespace", "metadata.namespace", field.Forbidden},
+		{"shared namespace owned", "metadata: {namespace: argocd}\n" + doc(""), "is usually shared with other software", "metadata.namespace", field.Forbidden},
+		{"collector in a system namespace", doc("  collector: {namespace: kube-public}\n"), "is a system namespace", "spec.collector.namespace", field.Forbidden},
+
+		// Accepted by Kubernetes' syntax, but never working.
+		{"IP address host", header + "spec: {host: 10.0.0.1, auth: {users: [{name: a, password: {fromEnv: A}}]}}\n", "an IP address cannot be an Ingress host", "spec.host", field.Invalid},
+		{"IPv6 address host", header + "spec: {host: '[::1]', auth: {users: [{name: a, password: {fromEnv: A}}]}}\n", "an IP address cannot be an Ingress host", "spec.host", field.Invalid},
+		{"vault KV v2 API path", header + "spec: {host: a.example.org, auth: {users: [{name: a, password: {fromVault: {path: secret/data/loki, key: k}}}]}}\n", "written the KV v2 API way", "spec.auth.users[0].password.fromVault.path", field.Invalid},
+		{"size without a unit", doc("  storage: {size: '10'}\n"), "a size without a unit is bytes", "spec.storage.size", field.Invalid},
+		{"size as a bare number", doc("  storage: {size: 10}\n"), "must be a size with a unit", "spec.storage.size", field.TypeInvalid},
+		{"memory without a unit", doc("  loki: {resources: {requests: {memory: '512'}}}\n"), "a size without a unit is bytes", "spec.loki.resources.requests.memory", field.Invalid},
+		{"retention as a bare number", doc("  loki: {retention: 744}\n"), "must be a duration with a unit", "spec.loki.retention", field.TypeInvalid},
+		{"Loki 2 image", doc("  loki: {image: 'grafana/loki:2.9.10'}\n"), "which Loki 2 does not accept", "spec.loki.image", field.NotSupported},
+		{"bcrypt beyond the time budget", header + "spec:\n  host: a.example.org\n  auth:\n    bcryptCost: 14\n    users: [" + hashUsers(26) + "]\n", "beyond the 40s loki-cmp allows", "spec.auth.bcryptCost", field.Invalid},
 	}
 	// NUL, newline and escape characters in every kind of string field.
 	for _, f := range []struct{ yaml, path string }{
@@ -221,4 +239,13 @@ func TestHostileInputs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hashUsers is a flow list body of n users whose passwords loki-cmp hashes.
+func hashUsers(n int) string {
+	us := make([]string, n)
+	for i := range us {
+		us[i] = fmt.Sprintf("{name: u%d, password: {fromEnv: PW}}", i)
+	}
+	return strings.Join(us, ", ")
 }

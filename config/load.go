@@ -8,7 +8,6 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -83,7 +82,10 @@ func (o Override) node() *yaml.Node {
 type Document struct {
 	File  string
 	Stack v1alpha1.LokiStack
-	pos   map[string]location
+	// Warnings are things that work but are probably not meant (a cost
+	// near Argo CD's timeout). The CLI prints them; they never fail a run.
+	Warnings []Problem
+	pos      map[string]location
 }
 
 // Problem returns a problem of type typ about the field at path, placed at
@@ -191,46 +193,39 @@ func isJSON(data []byte) bool {
 	return false
 }
 
-// syntaxError is a YAML syntax error with the position yaml.v3 gives (a line).
-type syntaxError struct {
-	pos Pos
-	msg string
-}
-
-func (e *syntaxError) Error() string { return e.msg }
-
-var yamlLine = lazyRegexp(`^yaml: line (\d+): (.*)$`)
-
 // parseOne parses exactly one YAML document and returns its root node.
+// Empty documents around it are skipped: kubectl and helm end their output
+// with a "---" line, and an editor may leave one at the top.
 func parseOne(data []byte) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err == io.EOF {
-		return nil, &syntaxError{msg: "file is empty; it needs at least apiVersion, kind and spec.host"}
-	} else if err != nil {
-		return nil, toSyntaxError(err)
+	var root *yaml.Node
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		switch {
+		case err == io.EOF && root == nil:
+			return nil, &syntaxError{msg: "file is empty; it needs at least apiVersion, kind and spec.host"}
+		case err == io.EOF:
+			return root, nil
+		case err != nil:
+			return nil, toSyntaxError(err, data)
+		case emptyDocument(&doc):
+			continue
+		case root != nil:
+			return nil, &syntaxError{pos: Pos{Line: doc.Line, Column: 1}, msg: "a second YAML document starts here; loki.yaml holds exactly one"}
+		}
+		root = doc.Content[0]
 	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case err == io.EOF:
-	case err != nil:
-		return nil, toSyntaxError(err)
-	default:
-		return nil, &syntaxError{pos: Pos{Line: next.Line}, msg: "a second YAML document starts here; loki.yaml holds exactly one"}
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, &syntaxError{msg: "file holds no YAML document"}
-	}
-	return doc.Content[0], nil
 }
 
-func toSyntaxError(err error) error {
-	msg := err.Error()
-	if m := yamlLine().FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &syntaxError{pos: Pos{Line: line}, msg: "invalid YAML: " + m[2]}
+// emptyDocument reports whether a document holds nothing: no node, or an
+// untagged null written as nothing at all.
+func emptyDocument(doc *yaml.Node) bool {
+	if len(doc.Content) == 0 {
+		return true
 	}
-	return &syntaxError{msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	n := doc.Content[0]
+	return len(doc.Content) == 1 && n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == "" && n.Style == 0
 }
 
 // checkHeader checks apiVersion and kind before anything else, so a file of

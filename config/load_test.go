@@ -58,6 +58,7 @@ func TestLoadDefaultNamespace(t *testing.T) {
 func TestLoadOverridesEveryField(t *testing.T) {
 	in := header + `metadata: {name: logs, namespace: obs}
 spec:
+  createNamespace: false
   host: logs.example.org
   tls:
     mode: annotation
@@ -151,7 +152,7 @@ func TestLoadErrors(t *testing.T) {
 		{"literal password", "spec:\n  host: a.example.org\n  auth:\n    users:\n    - name: admin\n      password: hunter2\n",
 			"loki.yaml:8:17: spec.auth.users[0].password: a literal password is not allowed in loki.yaml (it lives in git); reference one instead: {fromEnv: LOKI_ADMIN_PASSWORD} or {fromVault: {path: secret/loki/basic-auth, key: admin}}"},
 		{"wrong type: number for string", minimal + "  storage: {size: 10}\n",
-			"loki.yaml:8:19: spec.storage.size: must be a string, not an integer (put the value in quotes)"},
+			"loki.yaml:8:19: spec.storage.size: must be a size with a unit, e.g. 10Gi or 512Mi, not a bare number (which would be bytes)"},
 		{"wrong type: string for int", minimal + "  loki: {}\n  collector: {enabled: yes}\n",
 			"loki.yaml:9:24: spec.collector.enabled: must be a boolean (true or false), not a string"},
 		{"wrong type: list for mapping", minimal + "  tls: [a]\n",
@@ -243,7 +244,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad collector type", minimal + "  collector: {type: fluentbit}\n",
 			`loki.yaml:8:21: spec.collector.type: must be "alloy" or "promtail"`},
 		{"bad interval", minimal + "  monitoring: {serviceMonitor: {interval: 30}}\n",
-			"loki.yaml:8:43: spec.monitoring.serviceMonitor.interval: must be a string, not an integer (put the value in quotes)"},
+			"loki.yaml:8:43: spec.monitoring.serviceMonitor.interval: must be a duration with a unit, e.g. 744h, 31d or 30s, not a bare number"},
 		{"bad interval unit", minimal + "  monitoring: {serviceMonitor: {interval: 30 seconds}}\n",
 			`loki.yaml:8:43: spec.monitoring.serviceMonitor.interval: invalid value "30 seconds": must be a Prometheus duration such as 30s or 1m`},
 		{"collector namespace too long", "metadata: {namespace: " + strings.Repeat("n", 60) + "}\n" + minimal,
@@ -276,9 +277,9 @@ func TestLoadFileErrors(t *testing.T) {
 		{"JSON", `{"apiVersion": "lokicmp.thedevops.dev/v1alpha1", "kind": "LokiStack"}`, "loki.yaml:1:1: file is JSON; loki.yaml is YAML (block style, as in docs/loki-yaml.md), so that it can carry comments and stay readable in review"},
 		{"JSON after comments", "# c\n\n  {\"a\": 1}\n", "loki.yaml:1:1: file is JSON; loki.yaml is YAML (block style, as in docs/loki-yaml.md), so that it can carry comments and stay readable in review"},
 		{"too large", strings.Repeat("#", MaxInputBytes+1), "loki.yaml: file is larger than 1048576 bytes; a loki.yaml is a few hundred"},
-		{"syntax", "spec:\n  host: [\n", "loki.yaml:2: invalid YAML: did not find expected node content"},
-		{"tab indentation", "spec:\n\thost: x\n", "loki.yaml:2: invalid YAML: found character that cannot start any token"},
-		{"two documents", header + minimal + "---\n" + header, "loki.yaml:8: a second YAML document starts here; loki.yaml holds exactly one"},
+		{"syntax", "spec:\n  host: [\n", "loki.yaml:2:9: invalid YAML: this [ is never closed: add ] after its last entry"},
+		{"tab indentation", "spec:\n\thost: x\n", "loki.yaml:2:1: invalid YAML: a tab indents this line: YAML indents with spaces only; replace the tab with spaces"},
+		{"two documents", header + minimal + "---\n" + header, "loki.yaml:8:1: a second YAML document starts here; loki.yaml holds exactly one"},
 		{"scalar document", "just text\n", "loki.yaml:1:1: must be a mapping with apiVersion, kind, metadata and spec, not a string"},
 		{"no apiVersion", "kind: LokiStack\nspec: {}\n", "loki.yaml:1:1: apiVersion: required: apiVersion: lokicmp.thedevops.dev/v1alpha1"},
 		{"other apiVersion", "apiVersion: v1\nkind: ConfigMap\n", `loki.yaml:1:13: apiVersion: must be "lokicmp.thedevops.dev/v1alpha1"`},

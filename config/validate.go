@@ -68,6 +68,12 @@ func (v *validator) notSupported(path field.Path, format string, args ...any) {
 	v.add(path, field.NotSupported, format, args...)
 }
 
+// warn records something that works but may well not be what the user
+// wants; the file stays valid.
+func (v *validator) warn(path field.Path, typ field.ErrorType, format string, args ...any) {
+	v.doc.Warnings = append(v.doc.Warnings, v.doc.Problem(path, typ, fmt.Sprintf(format, args...)))
+}
+
 // addAll reports the messages of a k8s.io validation function, if any.
 func (v *validator) addAll(path field.Path, value string, msgs []string) {
 	if len(msgs) > 0 {
@@ -87,15 +93,21 @@ func (d *Document) validate() error {
 	v.noControlChars(reflect.ValueOf(s).Elem(), field.Path{})
 	v.name(metadataPath.Child("name"), s.Metadata.Name)
 	v.required(metadataPath.Child("namespace"), s.Metadata.Namespace, validation.IsDNS1123Label)
+	v.namespaces(s)
 	v.host(specPath.Child("host"), s.Spec.Host)
 	v.tls(specPath.Child("tls"), &s.Spec.TLS)
 	v.auth(specPath.Child("auth"), &s.Spec.Auth)
+	v.hashCost(specPath.Child("auth"), &s.Spec.Auth)
 	loki := specPath.Child("loki")
 	v.image(loki.Child("image"), s.Spec.Loki.Image)
+	if validImageRef(s.Spec.Loki.Image) {
+		v.lokiVersion(loki.Child("image"), s.Spec.Loki.Image)
+	}
 	v.retention(loki.Child("retention"), s.Spec.Loki.Retention)
 	v.resources(loki.Child("resources"), s.Spec.Loki.Resources)
 	storage := specPath.Child("storage")
 	v.quantity(storage.Child("size"), s.Spec.Storage.Size, true)
+	v.sizeWithUnit(storage.Child("size"), s.Spec.Storage.Size)
 	if c := s.Spec.Storage.StorageClassName; c != "" {
 		v.addAll(storage.Child("storageClassName"), c, validation.IsDNS1123Subdomain(c))
 	}
@@ -109,6 +121,7 @@ func (d *Document) validate() error {
 	v.monitoring(specPath.Child("monitoring"), &s.Spec.Monitoring)
 	v.labels(specPath.Child("commonLabels"), s.Spec.CommonLabels, ManagedLabels)
 	v.annotations(specPath.Child("commonAnnotations"), s.Spec.CommonAnnotations)
+	v.certManagerInCommon(specPath.Child("commonAnnotations"), s.Spec.CommonAnnotations)
 	return newError(v.problems)
 }
 
@@ -130,6 +143,9 @@ func (v *validator) name(path field.Path, name string) {
 func (v *validator) host(path field.Path, host string) {
 	if host == "" {
 		v.require(path, "required: the public DNS name of Loki, e.g. loki.example.org")
+		return
+	}
+	if v.hostIP(path, host) {
 		return
 	}
 	if strings.HasPrefix(host, "*.") {
@@ -252,6 +268,8 @@ func (v *validator) vaultRef(path field.Path, r v1alpha1.VaultRef) {
 		} else {
 			v.invalid(path.Child("path"), "invalid value %q: %s", r.Path, msg)
 		}
+	} else {
+		v.vaultAPIPath(path.Child("path"), r)
 	}
 	if r.Key == "" {
 		v.require(path.Child("key"), "required: the key inside the secret, e.g. admin")
@@ -377,9 +395,8 @@ func (v *validator) objectStorage(osPath field.Path, o *v1alpha1.ObjectStorage) 
 	if o.ChunksBucket == o.RulerBucket && o.ChunksBucket != "" {
 		v.add(osPath.Child("rulerBucket"), field.Duplicate, "must differ from chunksBucket")
 	}
-	const keyExample = "{fromEnv: LOKI_S3_ACCESS_KEY_ID} or {fromVault: {path: secret/loki/s3, key: access-key-id}}"
-	v.secretRefOf(osPath.Child("accessKeyID"), "access key ID", o.AccessKeyID, keyExample)
-	v.secretRefOf(osPath.Child("secretAccessKey"), "secret access key", o.SecretAccessKey, strings.ReplaceAll(keyExample, "access-key-id", "secret-access-key"))
+	v.secretRefOf(osPath.Child("accessKeyID"), "access key ID", o.AccessKeyID, "{fromEnv: LOKI_S3_ACCESS_KEY_ID} or {fromVault: {path: secret/loki/s3, key: access-key-id}}")
+	v.secretRefOf(osPath.Child("secretAccessKey"), "secret access key", o.SecretAccessKey, "{fromEnv: LOKI_S3_SECRET_ACCESS_KEY} or {fromVault: {path: secret/loki/s3, key: secret-access-key}}")
 }
 
 var (
@@ -471,6 +488,10 @@ func (v *validator) resources(path field.Path, r v1alpha1.Resources) {
 	for _, p := range pairs {
 		req := v.quantity(path.Child("requests").Child(p.name), p.req, false)
 		lim := v.quantity(path.Child("limits").Child(p.name), p.lim, false)
+		if p.name == "memory" {
+			v.sizeWithUnit(path.Child("requests").Child("memory"), p.req)
+			v.sizeWithUnit(path.Child("limits").Child("memory"), p.lim)
+		}
 		if req != nil && lim != nil && req.Cmp(*lim) > 0 {
 			v.invalid(path.Child("requests").Child(p.name), "request %s is above the limit %s", p.req, p.lim)
 		}

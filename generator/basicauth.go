@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/thedevops/loki-cmp/api/v1alpha1"
 	"github.com/thedevops/loki-cmp/generator/crd"
 	"github.com/thedevops/loki-cmp/internal/htpasswd"
 )
@@ -88,7 +89,7 @@ func (p *plan) hashAll(in Input) ([]string, []error) {
 func (p *plan) hashFor(in Input, i int) (string, error) {
 	u := p.spec.Auth.Users[i]
 	if in.DryRun {
-		return fmt.Sprintf("DRY-RUN-PLACEHOLDER(password from env %s, not read)", u.Password.FromEnv), nil
+		return userPlaceholder(u), nil
 	}
 	c, ok := in.Credentials[u.Name]
 	switch {
@@ -100,4 +101,18 @@ func (p *plan) hashFor(in Input, i int) (string, error) {
 	return htpasswd.Hash(c.Password.Bytes(), p.spec.Auth.BcryptCost, htpasswd.Context{
 		Host: p.spec.Host, Namespace: p.ns, Secret: p.n.basicAuth, User: u.Name,
 	}, in.HashPepper.Bytes())
+}
+
+// userPlaceholder stands for a user's hash in a dry run, naming where the
+// value would have come from (never the value).
+func userPlaceholder(u v1alpha1.User) string {
+	what, ref := "password", u.Password
+	if u.Htpasswd.IsSet() {
+		what, ref = "hash", u.Htpasswd
+	}
+	from := "env " + ref.FromEnv
+	if v := ref.FromVault; v != nil {
+		from = fmt.Sprintf("Vault %s key %s", v.Path, v.Key)
+	}
+	return fmt.Sprintf("DRY-RUN-PLACEHOLDER(%s from %s, not read)", what, from)
 }

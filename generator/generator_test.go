@@ -12,6 +12,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/thedevops/loki-cmp/api/v1alpha1"
 	"github.com/thedevops/loki-cmp/config"
 	"github.com/thedevops/loki-cmp/generator/crd"
 	"github.com/thedevops/loki-cmp/internal/secret"
@@ -325,6 +326,42 @@ func TestDryRunNeedsNoCredentials(t *testing.T) {
 	}
 	if s.Annotations[DryRunAnnotation] == "" {
 		t.Errorf("dry-run Secret is not marked")
+	}
+}
+
+// TestDryRunPlaceholderNamesTheSource: each placeholder says where the
+// value would come from, Vault and ready hashes included.
+func TestDryRunPlaceholderNamesTheSource(t *testing.T) {
+	in := stack(t, "")
+	in.Stack.Spec.Auth.Users = []v1alpha1.User{
+		{Name: "admin", Password: v1alpha1.SecretRef{FromVault: &v1alpha1.VaultRef{Path: "secret/loki/basic-auth", Key: "admin"}}},
+		{Name: "grafana", Htpasswd: v1alpha1.SecretRef{FromEnv: "GRAFANA_HASH"}},
+	}
+	in.Credentials, in.DryRun = nil, true
+	s := find[*corev1.Secret](generate(t, in))[0]
+	want := "admin:DRY-RUN-PLACEHOLDER(password from Vault secret/loki/basic-auth key admin, not read)\n" +
+		"grafana:DRY-RUN-PLACEHOLDER(hash from env GRAFANA_HASH, not read)\n"
+	if got := string(s.Data["users"]); got != want {
+		t.Errorf("users = %q, want %q", got, want)
+	}
+}
+
+// TestNamespaceOwnership: a rendered Namespace is protected from Argo CD's
+// prune and deletion; with createNamespace false none is rendered.
+func TestNamespaceOwnership(t *testing.T) {
+	in := stack(t, "")
+	nss := find[*corev1.Namespace](generate(t, in))
+	if len(nss) != 2 {
+		t.Fatalf("%d Namespaces, want the stack's and the collector's", len(nss))
+	}
+	for _, ns := range nss {
+		if got := ns.Annotations["argocd.argoproj.io/sync-options"]; got != "Prune=false,Delete=false" {
+			t.Errorf("Namespace %s: sync-options %q", ns.Name, got)
+		}
+	}
+	in.Stack.Spec.CreateNamespace = false
+	if nss := find[*corev1.Namespace](generate(t, in)); len(nss) != 0 {
+		t.Errorf("createNamespace false: %d Namespaces rendered", len(nss))
 	}
 }
 

@@ -21,6 +21,8 @@ const (
 	annotationSyncOptions = "argocd.argoproj.io/sync-options"
 	// Custom resources whose CRD may be installed by the same sync.
 	skipDryRunOnMissing = "SkipDryRunOnMissingResource=true"
+	// A Namespace is never pruned nor deleted with the Application.
+	namespaceSyncOptions = "Prune=false,Delete=false"
 )
 
 // Component names, used in labels and selectors. The simple-scalable

@@ -16,7 +16,13 @@ const (
 // (Promtail's hostPath volumes need "privileged"; even "baseline" forbids
 // hostPath), everything else passes "restricted". Giving the collector its
 // own namespace keeps such an exception away from Loki.
+//
+// It renders none when spec.createNamespace is false: the namespaces are
+// someone else's, and loki-cmp must neither label nor own them.
 func buildNamespaces(p *plan) []Object {
+	if !p.spec.CreateNamespace {
+		return nil
+	}
 	c := p.collector
 	level := levelRestricted
 	if c != nil && c.ns == p.ns {
@@ -31,6 +37,10 @@ func buildNamespaces(p *plan) []Object {
 
 func (p *plan) namespace(name, app, level string) Object {
 	m := p.meta(name, "", app, "", waveNamespace)
+	// A Namespace holds the volumes: Argo CD must never delete it, neither
+	// when metadata.namespace changes (prune) nor when the Application is
+	// deleted. Removing an old namespace is the administrator's decision.
+	m.Annotations[annotationSyncOptions] = namespaceSyncOptions
 	for _, mode := range []string{"enforce", "audit", "warn"} {
 		m.Labels["pod-security.kubernetes.io/"+mode] = level
 		m.Labels["pod-security.kubernetes.io/"+mode+"-version"] = "latest"

@@ -138,6 +138,9 @@ func refFor(path field.Path, owner reflect.Value, f reflect.StructField, r v1alp
 	x.label = fmt.Sprintf("password of user %q", user)
 	x.use = func(v []byte) error {
 		out.Users[user] = generator.Credential{Password: secret.New(v)}
+		if err := checkLineEnd(v, "no one can type it at a login prompt"); err != nil {
+			return err
+		}
 		return htpasswd.CheckPassword(v)
 	}
 	return x
@@ -146,8 +149,22 @@ func refFor(path field.Path, owner reflect.Value, f reflect.StructField, r v1alp
 // checkKey refuses S3 keys that could not be passed through an environment
 // variable intact.
 func checkKey(v []byte) error {
+	if err := checkLineEnd(v, "S3 would refuse it"); err != nil {
+		return err
+	}
 	if strings.ContainsAny(string(v), "\x00\r\n") {
 		return fmt.Errorf("it contains a NUL or line break")
+	}
+	return nil
+}
+
+// checkLineEnd refuses a value that ends with a line break, as a file read
+// with a trailing newline gives (kubectl create secret --from-file, echo
+// into vault kv put ...=-). Hashed as it is, the password would be one no
+// one can type at a login prompt; an S3 key would be refused by S3.
+func checkLineEnd(v []byte, why string) error {
+	if n := len(v); n > 0 && (v[n-1] == '\n' || v[n-1] == '\r') {
+		return fmt.Errorf("it ends with a line break (as a file with a trailing newline gives, e.g. kubectl create secret --from-file or echo): %s; store it without one (printf '%%s' ..., kubectl create secret --from-literal)", why)
 	}
 	return nil
 }

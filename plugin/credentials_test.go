@@ -58,6 +58,10 @@ func TestResolveErrors(t *testing.T) {
 		{"too long", map[string]string{"ADMIN_PW": long, "READER_PW": "r"}, []string{
 			`loki.yaml:7:41: spec.auth.users[0].password.fromEnv: the password of user "admin" (from ADMIN_PW) cannot be used: password is longer than 72 bytes (bcrypt's limit)`,
 		}},
+		{"trailing newline", map[string]string{"ADMIN_PW": planted + "\n", "READER_PW": planted + "\r\n"}, []string{
+			`loki.yaml:7:41: spec.auth.users[0].password.fromEnv: the password of user "admin" (from ADMIN_PW) cannot be used: it ends with a line break (as a file with a trailing newline gives, e.g. kubectl create secret --from-file or echo): no one can type it at a login prompt; store it without one (printf '%s' ..., kubectl create secret --from-literal)`,
+			`loki.yaml:8:42: spec.auth.users[1].password.fromEnv: the password of user "reader" (from READER_PW) cannot be used: it ends with a line break (as a file with a trailing newline gives, e.g. kubectl create secret --from-file or echo): no one can type it at a login prompt; store it without one (printf '%s' ..., kubectl create secret --from-literal)`,
+		}},
 		{"NUL byte", map[string]string{"ADMIN_PW": "r", "READER_PW": planted + "\x00"}, []string{
 			`loki.yaml:8:42: spec.auth.users[1].password.fromEnv: the password of user "reader" (from READER_PW) cannot be used: password contains a NUL byte, which bcrypt implementations truncate at`,
 		}},

@@ -31,9 +31,10 @@ func Default() LokiStack {
 		Kind:       Kind,
 		Metadata:   Metadata{Name: DefaultName},
 		Spec: Spec{
-			Mode: ModeSingleBinary,
-			TLS:  TLS{Mode: TLSModeCertificate, ClusterIssuer: DefaultClusterIssuer},
-			Auth: Auth{Realm: DefaultRealm, BcryptCost: DefaultBcryptCost},
+			CreateNamespace: true,
+			Mode:            ModeSingleBinary,
+			TLS:             TLS{Mode: TLSModeCertificate, ClusterIssuer: DefaultClusterIssuer},
+			Auth:            Auth{Realm: DefaultRealm, BcryptCost: DefaultBcryptCost},
 			Loki: Loki{
 				Image:     DefaultLokiImage,
 				Retention: DefaultRetention,

@@ -6,6 +6,11 @@
 // tags and from Default(), and a test fails when the two drift apart.
 package v1alpha1
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Identity of this version of the format.
 const (
 	Group      = "lokicmp.thedevops.dev"
@@ -30,6 +35,7 @@ type Metadata struct {
 
 // Spec describes the stack.
 type Spec struct {
+	CreateNamespace   bool              `json:"createNamespace" doc:"Render the stack's Namespace (and the collector's, when it has its own) with its Pod Security labels, protected from Argo CD pruning and deletion (sync-options Prune=false,Delete=false): a changed metadata.namespace or a deleted Application leaves the old namespace and its volumes in place. false: the namespaces exist already and are someone else's; loki-cmp renders and labels none of them. Shared namespaces (monitoring, argocd, cert-manager, ...) are accepted only with false; system namespaces (kube-system, kube-public, kube-node-lease, default) never."`
 	Mode              string            `json:"mode" doc:"single-binary: one Loki pod on a persistent volume. simple-scalable: Loki's write, read and backend targets, each scaled on its own, on S3-compatible object storage (see simpleScalable and objectStorage). Switching an existing stack is a migration: see docs/upgrades.md."`
 	Host              string            `json:"host" doc:"Public DNS name that Traefik serves Loki on, e.g. loki.example.org. Required. IDN hosts are written in punycode (xn--...)."`
 	TLS               TLS               `json:"tls" doc:"HTTPS certificate from cert-manager."`
@@ -104,10 +110,20 @@ type VaultRef struct {
 	Mount     string `json:"mount" doc:"With kvVersion: the mount path, if not the first segment of path (e.g. kv/team-a for a mount nested in a path)."`
 }
 
-// ScalarHint is what the decoder says when a SecretRef is written as a plain
-// value: a literal password must never be accepted, nor echoed.
-func (SecretRef) ScalarHint() string {
-	return "a literal password is not allowed in loki.yaml (it lives in git); reference one instead: {fromEnv: LOKI_ADMIN_PASSWORD} or {fromVault: {path: secret/loki/basic-auth, key: admin}}"
+// ScalarHint is what the decoder says when a SecretRef at path is written
+// as a plain value: a literal secret must never be accepted, nor echoed.
+// The example names what the field holds.
+func (SecretRef) ScalarHint(path string) string {
+	what, env, vault := "password", "LOKI_ADMIN_PASSWORD", "{path: secret/loki/basic-auth, key: admin}"
+	switch {
+	case strings.HasSuffix(path, ".accessKeyID"):
+		what, env, vault = "access key ID", "LOKI_S3_ACCESS_KEY_ID", "{path: secret/loki/s3, key: access-key-id}"
+	case strings.HasSuffix(path, ".secretAccessKey"):
+		what, env, vault = "secret access key", "LOKI_S3_SECRET_ACCESS_KEY", "{path: secret/loki/s3, key: secret-access-key}"
+	case strings.HasSuffix(path, ".htpasswd"):
+		what, env, vault = "hash", "LOKI_ADMIN_HTPASSWD", "{path: secret/loki/hashes, key: admin}"
+	}
+	return fmt.Sprintf("a literal %s is not allowed in loki.yaml (it lives in git); reference one instead: {fromEnv: %s} or {fromVault: %s}", what, env, vault)
 }
 
 // Loki configures the Loki server.
@@ -131,7 +147,7 @@ type ResourceList struct {
 
 // Storage configures the persistent volume claimed by the StatefulSet.
 type Storage struct {
-	Size             string `json:"size" doc:"Requested size. Changing it later does not resize an existing volume (volumeClaimTemplates are immutable): resize the PVC itself."`
+	Size             string `json:"size" doc:"Requested size, with a unit (10Gi, 512Mi; a bare number would be bytes). Do not just change it on a running stack: Kubernetes refuses any change to a StatefulSet's volumeClaimTemplates, so every later sync fails. To grow the volume, follow Growing the volume in docs/upgrades.md (resize the PVC, re-create the StatefulSet with --cascade=orphan, then change this field)."`
 	StorageClassName string `json:"storageClassName" doc:"StorageClass of the volume."`
 }
 

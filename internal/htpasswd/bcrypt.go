@@ -50,9 +50,10 @@ type Context struct {
 	Host, Namespace, Secret, User string
 }
 
-// BcryptRunsPerLine is how many bcrypt computations of the full cost one
-// htpasswd line takes: what a run's CPU time scales with (users × 2^cost ×
-// this).
+// BcryptRunsPerLine is how many bcrypt computations of the full cost Hash
+// makes for one htpasswd line: what a run's CPU time scales with (users ×
+// 2^cost × this). Validation's time budget (Estimate) is built on it, so a
+// change to Hash must change it too; TestRunsPerLine counts the runs.
 const BcryptRunsPerLine = 1
 
 func (c Context) bytes() []byte {
@@ -121,6 +122,7 @@ var magic = []byte("OrpheanBeholderScryDoubt")
 // magic text), as in golang.org/x/crypto/bcrypt, which does not let callers
 // choose the salt. It returns the 23 bytes that bcrypt encodes.
 func bcryptRaw(password []byte, cost int, salt []byte) []byte {
+	countRun()
 	// C implementations hash the key including its trailing NUL.
 	key := append(password[:len(password):len(password)], 0)
 	c, err := blowfish.NewSaltedCipher(key, salt)
