@@ -129,7 +129,14 @@ func load(s Streams, path string, underArgoCD bool, opts config.Options) (*confi
 		return nil, err
 	}
 	opts.File = name
-	return config.Load(data, opts)
+	doc, err := config.Load(data, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range doc.Warnings {
+		fmt.Fprintf(s.Err, "loki-cmp: warning: %s\n", w)
+	}
+	return doc, nil
 }
 
 type parametersFlags struct{ file string }

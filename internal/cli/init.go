@@ -216,11 +216,11 @@ func yamlScalar(s string) (string, error) {
 // writeNew writes data to path: a new file, or with force a replacement,
 // put in place whole by a rename so that no half-written file remains.
 func writeNew(path string, data []byte, force bool) error {
-	fail := func(err error) error { return &inputError{fmt.Errorf("cannot write %s: %w", path, err)} }
+	fail := func(err error) error { return &writeError{fmt.Errorf("cannot write %s: %w", path, err)} }
 	st, err := os.Lstat(path)
 	switch {
 	case err == nil && !force:
-		return &inputError{fmt.Errorf("%s already exists; pass --force to overwrite it, or -f to write another file", path)}
+		return &usageError{fmt.Errorf("%s already exists; pass --force to overwrite it, or -f to write another file", path)}
 	case err == nil && st.Mode()&fs.ModeSymlink != 0:
 		return fail(errors.New("it is a symbolic link; name the file it points to"))
 	case err == nil && !st.Mode().IsRegular():
@@ -228,11 +228,16 @@ func writeNew(path string, data []byte, force bool) error {
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return fail(unwrapPathError(err))
 	}
+	// init -f apps/loki/loki.yaml in a new repository: make the directory,
+	// as git and editors do, rather than fail.
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fail(unwrapPathError(err))
+	}
 	if !force {
 		file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {
 			if errors.Is(err, fs.ErrExist) {
-				return &inputError{fmt.Errorf("%s already exists; pass --force to overwrite it, or -f to write another file", path)}
+				return &usageError{fmt.Errorf("%s already exists; pass --force to overwrite it, or -f to write another file", path)}
 			}
 			return fail(unwrapPathError(err))
 		}

@@ -267,10 +267,10 @@ func TestInitOverwrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	stdout, stderr, code := run(t, noEnv, "init", "--host", "loki.example.org", "-f", file)
-	if code != ExitInvalid || stdout != "" {
+	if code != ExitUsage || stdout != "" {
 		t.Errorf("exit %d, stdout %q", code, stdout)
 	}
-	if want := "loki-cmp: error: " + file + " already exists; pass --force to overwrite it, or -f to write another file\n"; stderr != want {
+	if want := "loki-cmp: error: " + file + " already exists; pass --force to overwrite it, or -f to write another file\nloki-cmp: hint: run 'loki-cmp --help' for usage\n"; stderr != want {
 		t.Errorf("stderr = %q, want %q", stderr, want)
 	}
 	if data, _ := os.ReadFile(file); string(data) != "mine\n" {
@@ -293,12 +293,16 @@ func TestInitOverwrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, stderr, code = run(t, noEnv, "init", "--host", "loki.example.org", "-f", sub, "--force")
-	if code != ExitInvalid || !strings.Contains(stderr, "it is a directory, not a regular file") {
+	if code != ExitWrite || !strings.Contains(stderr, "it is a directory, not a regular file") {
 		t.Errorf("directory: exit %d: %s", code, stderr)
 	}
-	_, stderr, code = run(t, noEnv, "init", "--host", "loki.example.org", "-f", filepath.Join(dir, "missing", "loki.yaml"))
-	if code != ExitInvalid || !strings.Contains(stderr, "cannot write") {
+	// A missing directory is made, as for git or an editor.
+	nested := filepath.Join(dir, "apps", "loki", "loki.yaml")
+	if _, stderr, code = run(t, noEnv, "init", "--host", "loki.example.org", "-f", nested); code != 0 {
 		t.Errorf("missing directory: exit %d: %s", code, stderr)
+	}
+	if data, _ := os.ReadFile(nested); string(data) != starterFor(t, "--host", "loki.example.org") {
+		t.Errorf("missing directory: wrote %q", data)
 	}
 }
 

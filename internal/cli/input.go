@@ -60,6 +60,13 @@ func openInput(path string, underArgoCD bool) (*os.File, error) {
 func openRegular(stat func(string) (fs.FileInfo, error), open func(string) (*os.File, error), path string) (*os.File, error) {
 	st, err := stat(path)
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			if other := otherExtension(path); other != "" {
+				if _, err := stat(other); err == nil {
+					return nil, fmt.Errorf("no such file, but there is %s: pass -f %s (or rename it to %s)", other, other, filepath.Base(path))
+				}
+			}
+		}
 		return nil, friendly(err)
 	}
 	if m := st.Mode(); !m.IsRegular() {
@@ -103,4 +110,16 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// otherExtension swaps .yaml and .yml: loki.yml is a common spelling of
+// the loki.yaml loki-cmp looks for.
+func otherExtension(path string) string {
+	switch {
+	case strings.HasSuffix(path, ".yaml"):
+		return strings.TrimSuffix(path, ".yaml") + ".yml"
+	case strings.HasSuffix(path, ".yml"):
+		return strings.TrimSuffix(path, ".yml") + ".yaml"
+	}
+	return ""
 }
