@@ -5,26 +5,41 @@
 #   make test-unit  go test ./... only (tests whose programs are missing are skipped)
 #   make test-e2e   the test module only (test/: kube-apiserver dry-run, Loki, upgrades)
 #   make test-argocd  test/argocd only: Argo CD's cmp-server, the image (buildah), deploy/
-#   make image      the plugin sidecar image loki-cmp:$(VERSION) (docker, else buildah)
+#   make image      the plugin sidecar image $(IMAGE) (docker, else buildah)
+#   make push       push $(IMAGE) to its registry (the same storage make image used)
+#   make image-archive  bin/loki-cmp-image.tar, for `k3s ctr images import` (no registry)
+#   make release    image + push: what deploy/ references, where it looks
 #   make bench      benchmarks
 #   make lint       gofmt, go vet, staticcheck
 GO      ?= go
 BIN     := bin/loki-cmp
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The version: the release tag at HEAD (vX.Y.Z), else the file VERSION, which
+# names the release deploy/ installs (test/argocd checks that they agree).
+VERSION ?= $(shell git describe --tags --exact-match --match 'v[0-9]*' 2>/dev/null || cat VERSION)
 LDFLAGS := -s -w -X github.com/thedevops/loki-cmp/internal/cli.version=$(VERSION)
 SEED    := testdata/examples/seed/loki.yaml
-IMAGE   ?= loki-cmp
+# The image: one name for build, push, archive and deploy/ (its images: and
+# the Helm values use the same). Override both here and in deploy/ for
+# another registry: make release IMAGE_NAME=registry.example.org/loki-cmp
+IMAGE_NAME ?= gitea.thedevops.dev/thedevops/loki-cmp
+IMAGE      := $(IMAGE_NAME):$(VERSION)
+# buildah with one storage for every target (vfs: no overlay or fuse needed),
+# so that push and image-archive find what image built.
+BUILDAH ?= buildah --storage-driver vfs
+# docker when a daemon answers, else buildah; DOCKER= forces buildah.
+DOCKER  ?= $(shell command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 && echo docker)
 # Real programs the tests run against; hack/test-tools.sh provides them.
 TEST_TOOLS := htpasswd kube-apiserver etcd loki vault buildah minio alloy
 
 export CGO_ENABLED := 0
 
-.PHONY: build run test test-e2e test-argocd test-unit tools image bench fuzz lint clean
+.PHONY: build run test test-e2e test-argocd test-unit tools image push image-archive release bench fuzz lint clean
 
 build:
 	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/loki-cmp
 
 run: build
+	@echo "make run: the seed example, the reference deployment ($(SEED)): Promtail, as its architecture has, in a privileged collector namespace; a new loki.yaml (README, loki-cmp init) gets Alloy, which runs restricted" >&2
 	@if [ -n "$$LOKI_ADMIN_PASSWORD" ]; then \
 		$(BIN) generate -f $(SEED); \
 	else \
@@ -54,11 +69,26 @@ test-argocd:
 # binary and plugin.yaml). No base image is pulled.
 image: build
 	@chmod a+rx $(BIN) && chmod a+r plugin.yaml
-	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
-		docker build -t $(IMAGE):$(VERSION) . ; \
+	@if [ -n "$(DOCKER)" ]; then \
+		docker build -t $(IMAGE) . ; \
 	else \
-		buildah --storage-driver vfs bud --isolation chroot -t $(IMAGE):$(VERSION) . ; \
+		$(BUILDAH) bud --isolation chroot --layers=false -t $(IMAGE) . ; \
 	fi
+	@echo "image $(IMAGE)"
+
+push:
+	@if [ -n "$(DOCKER)" ]; then docker push $(IMAGE); else $(BUILDAH) push $(IMAGE) docker://$(IMAGE); fi
+
+# An archive that keeps the image's full name, so that after
+# `sudo k3s ctr images import bin/loki-cmp-image.tar` on each node the pod's
+# image (deploy/, imagePullPolicy IfNotPresent) is found without a registry.
+image-archive:
+	@mkdir -p bin && rm -f bin/loki-cmp-image.tar
+	@if [ -n "$(DOCKER)" ]; then docker save -o bin/loki-cmp-image.tar $(IMAGE); \
+	else $(BUILDAH) push $(IMAGE) docker-archive:bin/loki-cmp-image.tar:$(IMAGE); fi
+	@echo "bin/loki-cmp-image.tar holds $(IMAGE)"
+
+release: image push
 
 test-unit:
 	$(GO) test ./...

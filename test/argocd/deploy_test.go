@@ -18,13 +18,11 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// The upstream install that deploy/argocd pins. The test renders it from the
-// same release's module in the Go module cache, so it checks the exact file
-// `kubectl kustomize deploy/argocd` downloads.
-const installURL = "https://raw.githubusercontent.com/argoproj/argo-cd/%s/manifests/install.yaml"
-
-// deployFS is an in-memory copy of deploy/, with the remote install.yaml
-// replaced by the pinned file (the network is closed to tests).
+// deployFS is an in-memory copy of deploy/, with Argo CD's install.yaml of
+// the release these tests run (test/argocd/go.mod) at /upstream/install.yaml,
+// from that release's module in the Go module cache (the network is closed
+// to tests). It stands for the Argo CD an administrator already runs:
+// deploy/ pins none.
 func deployFS(t *testing.T) filesys.FileSystem {
 	t.Helper()
 	fs := filesys.MakeFsInMemory()
@@ -43,24 +41,14 @@ func deployFS(t *testing.T) filesys.FileSystem {
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	version := argoCDVersion(t)
-	url := strings.Replace(installURL, "%s", version, 1)
-	k, err := fs.ReadFile("/deploy/argocd/kustomization.yaml")
+	install, err := os.ReadFile(filepath.Join(moduleDir(t, "github.com/argoproj/argo-cd/v2@"+argoCDVersion(t)), "manifests/install.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(k), "  - "+url+"\n") {
-		t.Fatalf("deploy/argocd/kustomization.yaml does not install %s, the Argo CD release these tests run (test/argocd/go.mod)", url)
-	}
-	if err := fs.WriteFile("/deploy/argocd/kustomization.yaml", []byte(strings.Replace(string(k), url, "upstream-install.yaml", 1))); err != nil {
+	if err := fs.WriteFile("/upstream/install.yaml", install); err != nil {
 		t.Fatal(err)
 	}
-	install, err := os.ReadFile(filepath.Join(moduleDir(t, "github.com/argoproj/argo-cd/v2@"+version), "manifests/install.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fs.WriteFile("/deploy/argocd/upstream-install.yaml", install); err != nil {
+	if err := fs.WriteFile("/upstream/kustomization.yaml", []byte("namespace: argocd\nresources: [install.yaml]\n")); err != nil {
 		t.Fatal(err)
 	}
 	return fs
@@ -98,29 +86,173 @@ func decode(t *testing.T, m resmap.ResMap, kind, name string, out any) {
 	}
 }
 
-func TestDeployArgoCD(t *testing.T) {
-	fs := deployFS(t)
-	m := kustomize(t, fs, "/deploy/argocd")
-	t.Logf("deploy/argocd: %d objects", m.Size())
+// releaseImage is the image `make release` builds and pushes:
+// IMAGE_NAME of the Makefile and the version in VERSION.
+func releaseImage(t *testing.T) string {
+	t.Helper()
+	mk := mustRead(t, filepath.Join(repoRoot(), "Makefile"))
+	m := regexp.MustCompile(`(?m)^IMAGE_NAME \?= (\S+)$`).FindStringSubmatch(mk)
+	if m == nil {
+		t.Fatal("Makefile: no IMAGE_NAME ?= line")
+	}
+	return m[1] + ":" + strings.TrimSpace(mustRead(t, filepath.Join(repoRoot(), "VERSION")))
+}
 
+// TestDeployExisting: deploy/existing renders only what the plugin adds to a
+// running Argo CD (no Argo CD install, so no other version of it), and that,
+// merged into the live repo-server as the server-side apply does
+// (containers and volumes by name), is the complete sidecar.
+func TestDeployExisting(t *testing.T) {
+	fs := deployFS(t)
+	m := kustomize(t, fs, "/deploy/existing")
+	kinds := map[string]int{}
 	for _, r := range m.Resources() {
-		if r.GetNamespace() != "" && r.GetNamespace() != "argocd" {
+		kinds[r.GetKind()]++
+		if r.GetNamespace() != "argocd" {
 			t.Errorf("%s %s in namespace %q, want argocd", r.GetKind(), r.GetName(), r.GetNamespace())
 		}
 	}
-	var ns corev1.Namespace
-	decode(t, m, "Namespace", "argocd", &ns)
-
+	if diff := gocmp.Diff(map[string]int{"Deployment": 1, "ConfigMap": 1}, kinds); diff != "" {
+		t.Errorf("deploy/existing renders (-want +got):\n%s", diff)
+	}
+	var partial appsv1.Deployment
+	decode(t, m, "Deployment", "argocd-repo-server", &partial)
+	if len(partial.Spec.Template.Spec.Containers) != 1 || partial.Spec.Selector != nil || partial.Spec.Replicas != nil {
+		t.Errorf("the partial Deployment sets more than the sidecar: %d containers, selector %v, replicas %v", len(partial.Spec.Template.Spec.Containers), partial.Spec.Selector, partial.Spec.Replicas)
+	}
+	for _, v := range partial.Spec.Template.Spec.Volumes {
+		if !strings.HasPrefix(v.Name, "loki-cmp-") {
+			t.Errorf("the partial Deployment declares volume %s, which is Argo CD's", v.Name)
+		}
+	}
 	var d appsv1.Deployment
-	decode(t, m, "Deployment", "argocd-repo-server", &d)
-	checkSidecar(t, m, &d, "gitea.thedevops.dev/thedevops/loki-cmp:v0.1.0", map[string]string{
-		"VAULT_ADDR":                   "https://vault.vault.svc:8200",
-		"LOKI_CMP_VAULT_AUTH":          "kubernetes",
-		"LOKI_CMP_VAULT_K8S_ROLE":      "loki-cmp",
-		"LOKI_CMP_VAULT_K8S_MOUNT":     "kubernetes",
-		"LOKI_CMP_VAULT_ALLOWED_PATHS": "secret/loki/*",
-		"LOKI_CMP_VAULT_TIMEOUT":       "15s",
-	})
+	decode(t, merged(t), "Deployment", "argocd-repo-server", &d)
+	checkSidecar(t, m, &d, releaseImage(t), defaultVault)
+
+	// The documented removal gives up the fields the apply owned: it names
+	// the object and nothing else.
+	var rm appsv1.Deployment
+	if err := yaml.UnmarshalStrict([]byte(mustRead(t, filepath.Join(repoRoot(), "deploy/existing/remove.yaml"))), &rm); err != nil {
+		t.Fatal(err)
+	}
+	if rm.Name != "argocd-repo-server" || rm.Namespace != "argocd" || len(rm.Spec.Template.Spec.Containers) != 0 {
+		t.Errorf("remove.yaml is not the bare argocd/argocd-repo-server: %+v", rm.ObjectMeta)
+	}
+}
+
+// TestDeployComponentAlone: applied on its own the component fails, instead
+// of rendering a ConfigMap and no sidecar.
+func TestDeployComponentAlone(t *testing.T) {
+	_, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(deployFS(t), "/deploy/plugin")
+	if err == nil {
+		t.Fatal("kustomize build deploy/plugin succeeded: kubectl apply -k deploy/plugin would add no sidecar, silently")
+	}
+	t.Logf("deploy/plugin alone: %v", err)
+}
+
+// TestDeployHelmValues: the argo-cd chart values add the same sidecar as the
+// component: the container and volumes decode strictly, and added to the
+// repo-server Deployment (upstream's, whose volumes the chart's shares) they
+// meet the component's expectations, with the ConfigMap of extraObjects.
+func TestDeployHelmValues(t *testing.T) {
+	var values struct {
+		RepoServer struct {
+			PodAnnotations  map[string]string  `json:"podAnnotations"`
+			ExtraContainers []corev1.Container `json:"extraContainers"`
+			Volumes         []corev1.Volume    `json:"volumes"`
+		} `json:"repoServer"`
+		ExtraObjects []corev1.ConfigMap `json:"extraObjects"`
+	}
+	if err := yaml.UnmarshalStrict([]byte(mustRead(t, filepath.Join(repoRoot(), "deploy/helm/values-loki-cmp.yaml"))), &values); err != nil {
+		t.Fatalf("deploy/helm/values-loki-cmp.yaml: %v", err)
+	}
+	rs := values.RepoServer
+	if len(rs.ExtraContainers) != 1 || len(values.ExtraObjects) != 1 {
+		t.Fatalf("%d extra containers, %d extra objects, want 1 and 1", len(rs.ExtraContainers), len(values.ExtraObjects))
+	}
+	// The chart names the repo-server's container repo-server.
+	if got := rs.PodAnnotations["kubectl.kubernetes.io/default-container"]; got != "repo-server" {
+		t.Errorf("podAnnotations default-container %q, want the chart's repo-server", got)
+	}
+	fs := deployFS(t)
+	up := kustomize(t, fs, "/upstream")
+	var d appsv1.Deployment
+	decode(t, up, "Deployment", "argocd-repo-server", &d)
+	d.Spec.Template.Annotations = map[string]string{"kubectl.kubernetes.io/default-container": "argocd-repo-server"}
+	d.Spec.Template.Spec.Containers = append(d.Spec.Template.Spec.Containers, rs.ExtraContainers...)
+	d.Spec.Template.Spec.Volumes = append(d.Spec.Template.Spec.Volumes, rs.Volumes...)
+	cm := values.ExtraObjects[0]
+	cmYAML, err := yaml.Marshal(cm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.WriteFile("/helm/cm.yaml", cmYAML); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.WriteFile("/helm/kustomization.yaml", []byte("resources: [cm.yaml]\n")); err != nil {
+		t.Fatal(err)
+	}
+	checkSidecarWith(t, kustomize(t, fs, "/helm"), &d, releaseImage(t), defaultVault, "loki-cmp-vault")
+
+	// The same container as the component's, but for the image reference
+	// and the ConfigMap's name (hash-suffixed there).
+	var comp appsv1.Deployment
+	decode(t, merged(t), "Deployment", "argocd-repo-server", &comp)
+	want := sidecarOf(t, &comp)
+	got := rs.ExtraContainers[0]
+	want.Image, want.EnvFrom[0].ConfigMapRef.Name = got.Image, "loki-cmp-vault"
+	if diff := gocmp.Diff(want, got); diff != "" {
+		t.Errorf("Helm sidecar differs from the component's (-component +helm):\n%s", diff)
+	}
+}
+
+// merged is the live repo-server after the server-side apply of
+// deploy/existing: upstream's Deployment with the rendered partial merged in
+// by name (containers and volumes are keyed by name in both).
+func merged(t *testing.T) resmap.ResMap {
+	t.Helper()
+	fs := deployFS(t)
+	var rendered []byte
+	for _, r := range kustomize(t, fs, "/deploy/existing").Resources() {
+		if r.GetKind() == "Deployment" {
+			y, err := r.AsYAML()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rendered = y
+		}
+	}
+	install, _ := fs.ReadFile("/upstream/install.yaml")
+	for name, data := range map[string][]byte{
+		"partial.yaml": rendered, "install.yaml": install,
+		"kustomization.yaml": []byte("namespace: argocd\nresources: [install.yaml]\npatches: [{path: partial.yaml}]\n"),
+	} {
+		if err := fs.WriteFile("/live/"+name, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return kustomize(t, fs, "/live")
+}
+
+func sidecarOf(t *testing.T, d *appsv1.Deployment) corev1.Container {
+	t.Helper()
+	for _, c := range d.Spec.Template.Spec.Containers {
+		if c.Name == "loki-cmp" {
+			return c
+		}
+	}
+	t.Fatal("no loki-cmp container")
+	return corev1.Container{}
+}
+
+// defaultVault is the Vault environment deploy/ ships.
+var defaultVault = map[string]string{
+	"VAULT_ADDR":                   "https://vault.vault.svc:8200",
+	"LOKI_CMP_VAULT_AUTH":          "kubernetes",
+	"LOKI_CMP_VAULT_K8S_ROLE":      "loki-cmp",
+	"LOKI_CMP_VAULT_K8S_MOUNT":     "kubernetes",
+	"LOKI_CMP_VAULT_ALLOWED_PATHS": "secret/loki/*",
+	"LOKI_CMP_VAULT_TIMEOUT":       "15s",
 }
 
 // TestDeployComponent: the component in an administrator's own
@@ -152,7 +284,7 @@ patches:
 `
 	// The existing Argo CD's manifests, next to the kustomization (files
 	// outside a kustomization's root are refused by default).
-	install, err := fs.ReadFile("/deploy/argocd/upstream-install.yaml")
+	install, err := fs.ReadFile("/upstream/install.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +308,7 @@ patches:
 	})
 	// The name's hash covers the patched data: a change rolls the pod.
 	var def appsv1.Deployment
-	decode(t, kustomize(t, fs, "/deploy/argocd"), "Deployment", "argocd-repo-server", &def)
+	decode(t, merged(t), "Deployment", "argocd-repo-server", &def)
 	var defaultConfigMap string
 	for _, c := range def.Spec.Template.Spec.Containers {
 		for _, ef := range c.EnvFrom {
@@ -190,10 +322,22 @@ patches:
 	}
 }
 
-// checkSidecar checks the repo-server Deployment with the loki-cmp sidecar.
+// checkSidecar checks the repo-server Deployment with the loki-cmp sidecar,
+// whose Vault settings are the generated (hash-suffixed) ConfigMap in m.
 func checkSidecar(t *testing.T, m resmap.ResMap, d *appsv1.Deployment, image string, vaultEnv map[string]string) (configMap string) {
 	t.Helper()
+	return checkSidecarWith(t, m, d, image, vaultEnv, "")
+}
+
+// checkSidecarWith is checkSidecar with the ConfigMap's fixed name, or ""
+// for the generated one.
+func checkSidecarWith(t *testing.T, m resmap.ResMap, d *appsv1.Deployment, image string, vaultEnv map[string]string, fixedConfigMap string) (configMap string) {
+	t.Helper()
 	spec := d.Spec.Template.Spec
+	// kubectl logs deploy/argocd-repo-server keeps meaning the repo-server.
+	if got := d.Spec.Template.Annotations["kubectl.kubernetes.io/default-container"]; got != "argocd-repo-server" {
+		t.Errorf("pod annotation kubectl.kubernetes.io/default-container %q, want argocd-repo-server", got)
+	}
 	containers := map[string]corev1.Container{}
 	for _, c := range spec.Containers {
 		containers[c.Name] = c
@@ -317,7 +461,10 @@ func checkSidecar(t *testing.T, m resmap.ResMap, d *appsv1.Deployment, image str
 	if secretRef != "loki-cmp-env" {
 		t.Errorf("envFrom Secret %q, want optional loki-cmp-env", secretRef)
 	}
-	if !regexp.MustCompile(`^loki-cmp-vault-[a-z0-9]{10}$`).MatchString(cmRef) {
+	if fixedConfigMap != "" && cmRef != fixedConfigMap {
+		t.Fatalf("envFrom ConfigMap %q, want %s", cmRef, fixedConfigMap)
+	}
+	if fixedConfigMap == "" && !regexp.MustCompile(`^loki-cmp-vault-[a-z0-9]{10}$`).MatchString(cmRef) {
 		t.Fatalf("envFrom ConfigMap %q, want the generated loki-cmp-vault-<hash>", cmRef)
 	}
 	var cm corev1.ConfigMap

@@ -1,7 +1,9 @@
 package argocd
 
 import (
+	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,5 +197,83 @@ func TestImage(t *testing.T) {
 	}
 	if out, e, err := run(mount, "loki-cmp", "validate"); err != nil || !strings.Contains(out, "valid") {
 		t.Errorf("loki.yaml owned by 999 (mode 0400) not readable in the image: %v: %s", err, e)
+	}
+}
+
+// TestMakeImagePath runs the documented path, make image then make
+// image-archive, with the Makefile and the storage flags it passes to every
+// buildah call (here pointed at the test's storage): the image `make image`
+// builds is the one image-archive finds, and the archive (what k3s ctr
+// images import loads) names exactly the image deploy/ runs. make push uses
+// the same storage and name.
+func TestMakeImagePath(t *testing.T) {
+	b := newBuildah(t)
+	root := repoRoot()
+	dir := t.TempDir()
+	for _, f := range []string{"Makefile", "VERSION", "Dockerfile", ".dockerignore", "plugin.yaml"} {
+		copyFile(t, filepath.Join(root, f), filepath.Join(dir, f), 0o644)
+	}
+	copyFile(t, lokiCmp, filepath.Join(dir, "bin/loki-cmp"), 0o755)
+	storage := "BUILDAH=" + b.bin + " --root " + filepath.Join(b.root, "root") + " --runroot " + filepath.Join(b.root, "run") + " --storage-driver vfs"
+	runMake := func(targets ...string) string {
+		t.Helper()
+		// -o build: the binary is there already (built by TestMain); DOCKER=
+		// takes the buildah path, as on a machine without a docker daemon.
+		args := append([]string{"-o", "build", storage, "DOCKER="}, targets...)
+		c := exec.Command("make", args...)
+		c.Dir = dir
+		c.Env = append(os.Environ(), "TMPDIR="+b.root, "BUILDAH_ISOLATION=chroot")
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf("make %s: %v\n%s", strings.Join(targets, " "), err, out)
+		}
+		return string(out)
+	}
+	want := releaseImage(t)
+	out := runMake("image", "image-archive")
+	if !strings.Contains(out, "image "+want+"\n") {
+		t.Errorf("make image did not build %s:\n%s", want, out)
+	}
+	tags := strings.TrimSpace(b.must("images", "--format", "{{.Name}}:{{.Tag}}"))
+	if tags != want {
+		t.Errorf("images in make's storage: %q, want %s", tags, want)
+	}
+
+	// The archive's manifest names the image as deploy/ does.
+	archive, err := os.Open(filepath.Join(dir, "bin/loki-cmp-image.tar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer archive.Close()
+	tr := tar.NewReader(archive)
+	var repoTags []string
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		if h.Name == "manifest.json" {
+			var manifest []struct{ RepoTags []string }
+			if err := json.NewDecoder(tr).Decode(&manifest); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range manifest {
+				repoTags = append(repoTags, m.RepoTags...)
+			}
+		}
+	}
+	if strings.Join(repoTags, " ") != want {
+		t.Errorf("archive names %v, want [%s] (the pod's image)", repoTags, want)
+	}
+
+	// make push pushes that same image, from that same storage.
+	c := exec.Command("make", "-n", storage, "DOCKER=", "push")
+	c.Dir = dir
+	dry, err := c.CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n push: %v\n%s", err, dry)
+	}
+	if !strings.Contains(string(dry), b.bin+" --root "+filepath.Join(b.root, "root")) || !strings.Contains(string(dry), " push "+want+" docker://"+want) {
+		t.Errorf("make push would run:\n%s\nwant a push of %s from the storage make image used", dry, want)
 	}
 }
