@@ -45,8 +45,12 @@ func toSyntaxError(err error, data []byte) error {
 	if d, ok := diagnose(lines, limit, msg); ok {
 		return &syntaxError{pos: d.pos, msg: "invalid YAML: " + d.msg}
 	}
+	if line == 0 {
+		// libyaml leaves the line out when it is the first one.
+		line = 1
+	}
 	pos := Pos{Line: line}
-	if line > 0 && line <= len(lines) {
+	if line <= len(lines) {
 		pos.Column = lines[line-1].indent + 1
 	}
 	return &syntaxError{pos: pos, msg: "invalid YAML: " + plainWords(msg)}

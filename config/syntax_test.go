@@ -107,3 +107,32 @@ i: a:b
 		}
 	}
 }
+
+// TestDiagnoseMutations breaks real files one character at a time (a tab,
+// a quote, a bracket or a colon inserted, a character deleted): Load never
+// panics, and every syntax error it reports has a line.
+func TestDiagnoseMutations(t *testing.T) {
+	for _, f := range []string{"../testdata/examples/seed/loki.yaml"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range b {
+			for _, m := range []string{"\t", "\"", ": ", ""} {
+				in := string(b[:i]) + m + string(b[i+1:])
+				if m != "" {
+					in = string(b[:i]) + m + string(b[i:])
+				}
+				_, err := Load([]byte(in), Options{})
+				if err == nil || !strings.Contains(err.Error(), "invalid YAML") {
+					continue
+				}
+				if first, _, _ := strings.Cut(err.Error(), "\n"); !lineRef().MatchString(first) {
+					t.Errorf("%s with %q at %d: no line in %q", f, m, i, first)
+				}
+			}
+		}
+	}
+}
+
+var lineRef = lazyRegexp(`^loki\.yaml:\d+:\d+: invalid YAML: `)
