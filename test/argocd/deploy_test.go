@@ -222,10 +222,9 @@ func merged(t *testing.T) resmap.ResMap {
 			rendered = y
 		}
 	}
-	install, _ := fs.ReadFile("/upstream/install.yaml")
 	for name, data := range map[string][]byte{
-		"partial.yaml": rendered, "install.yaml": install,
-		"kustomization.yaml": []byte("namespace: argocd\nresources: [install.yaml]\npatches: [{path: partial.yaml}]\n"),
+		"partial.yaml":       rendered,
+		"kustomization.yaml": []byte("resources: [../upstream]\npatches: [{path: partial.yaml}]\n"),
 	} {
 		if err := fs.WriteFile("/live/"+name, data); err != nil {
 			t.Fatal(err)
