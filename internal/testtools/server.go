@@ -2,25 +2,74 @@ package testtools
 
 import (
 	"context"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a TCP port on 127.0.0.1 that is free now and that the
+// kernel does not hand out by itself.
+//
+// A port the kernel picked (a ":0" listener) lies in the ephemeral range,
+// where every outgoing connection of every process also takes its local
+// port; between closing the probe and the server's bind, one of them can
+// take it ("bind: address already in use"; seen with the Loki processes of
+// the simple-scalable test). Ports below that range are only ever taken by
+// an explicit bind, so FreePort walks them from a random start, one process
+// apart from another, checks each with a bind and never returns a port
+// twice in one process.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portMu.Lock()
+	defer portMu.Unlock()
+	if portNext == 0 {
+		portLow, portHigh = explicitPortRange()
+		portNext = portLow + rand.IntN(portHigh-portLow)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	for range portHigh - portLow {
+		p := portNext
+		if portNext++; portNext >= portHigh {
+			portNext = portLow
+		}
+		l, err := net.Listen("tcp", Addr(p))
+		if err != nil {
+			continue // taken by someone else: try the next one
+		}
+		l.Close()
+		return p
+	}
+	t.Fatalf("no free TCP port on 127.0.0.1 in %d-%d", portLow, portHigh-1)
+	return 0
+}
+
+var (
+	portMu                      sync.Mutex
+	portLow, portHigh, portNext int
+)
+
+// explicitPortRange is [10000, start of the ephemeral range), read from
+// /proc/sys/net/ipv4/ip_local_port_range (Linux default 32768), or
+// [10000, 32768) where that cannot be read.
+func explicitPortRange() (low, high int) {
+	low, high = 10000, 32768
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return low, high
+	}
+	if f := strings.Fields(string(b)); len(f) == 2 {
+		if n, err := strconv.Atoi(f[0]); err == nil && n > low+1000 {
+			high = n
+		}
+	}
+	return low, high
 }
 
 // Addr joins 127.0.0.1 and a port.

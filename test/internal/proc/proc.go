@@ -7,7 +7,6 @@ package proc
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/thedevops/loki-cmp/internal/testtools"
 )
 
 // Process is a started server.
@@ -91,19 +92,13 @@ func (p *Process) Tail(n int) string {
 	return string(b)
 }
 
-// FreePorts returns n distinct TCP ports on 127.0.0.1 that were free a
-// moment ago. All listeners are held until every port is picked, so the n
-// ports differ.
+// FreePorts returns n distinct free TCP ports on 127.0.0.1, outside the
+// kernel's ephemeral range (see testtools.FreePort).
 func FreePorts(t testing.TB, n int) []int {
 	t.Helper()
 	ports := make([]int, n)
 	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		ports[i] = l.Addr().(*net.TCPAddr).Port
+		ports[i] = testtools.FreePort(t)
 	}
 	return ports
 }
