@@ -206,9 +206,11 @@ func writeString(buf *bytes.Buffer, s string) {
 	buf.WriteString(strconv.Quote(s))
 }
 
-// literalOK: multi-line text without control characters (but tab) and not
+// literalOK: multi-line text without control characters (but tab), not
 // starting with a space, which a literal block would need an indentation
-// indicator for.
+// indicator for, and no line starting with a tab, which go-yaml's block
+// scalar indentation refuses ("found a tab character where an indentation
+// space is expected"; found by FuzzYAML).
 func literalOK(s string) bool {
 	if !strings.Contains(s, "\n") || strings.HasPrefix(s, " ") || strings.HasPrefix(s, "\n") {
 		return false
@@ -221,6 +223,9 @@ func literalOK(s string) bool {
 	for _, line := range strings.Split(s, "\n") {
 		if strings.HasSuffix(line, " ") || strings.HasSuffix(line, "\t") {
 			return false // trailing blanks: keep them visible in quotes
+		}
+		if strings.HasPrefix(line, "\t") {
+			return false
 		}
 	}
 	return true
