@@ -32,19 +32,17 @@
 # ---- budget -------------------------------------------------------------------
 # CI's hard limit is 90 min for one .ci/run. Our budget, for every issue that
 # adds a program here: a cold .ci/run (empty Go build, module and tool caches)
-# <= 75 min and a warm one <= 10 min, on the 2-core machine. Figures are CPU
-# minutes (user+sys) of a cold build, because builds are CPU-bound and two
-# lanes keep both cores busy: wall time on 2 idle cores is about half.
-# docs/performance.md has the measured runs and the ledger for the lab.
-#   program          cold CPU-min  binary   slimmer?
-#   loki             ~22           150 MB   no: see build_loki
-#   kube-apiserver   ~20           98 MB    no: see build_kube_apiserver
-#   minio            ~8            107 MB   no: see build_minio
-#   vault (slim)     13            133 MB   full build: ~70 CPU-min, 365 MB
-#   alloy (slim)     13            98 MB    full build: ~65 CPU-min, 517 MB, 6 GB RAM
-# (loki, kube-apiserver and minio: their share of 26 CPU-min measured for the
-# three together on 2026-12-01; vault and alloy measured alone; the machine
-# was loaded, so per-build wall times of that day say little.)
+# <= 75 min and a warm one <= 10 min, on the 2-core machine; a new program
+# states its cold build time and the new totals. docs/performance.md has the
+# measured runs and the ledger of what the live lab's programs add.
+# Cold builds in the cold .ci/run of 2026-12-01 (two lanes, 2 cores):
+#   program          cold wall   binary   slimmer?
+#   loki             777 s       150 MB   no: see build_loki
+#   kube-apiserver   645 s        98 MB   no: see build_kube_apiserver
+#   minio            312 s       107 MB   no: see build_minio
+#   vault (slim)     648 s       133 MB   was 2,155 s, 365 MB in full
+#   alloy (slim)     523 s        98 MB   was 2,065 s, 517 MB, ~6 GB RAM, cgo
+# Lanes: loki+vault 1,425 s, kube-apiserver+minio+alloy 1,480 s.
 set -Eeuo pipefail
 
 # ---- pins -------------------------------------------------------------------
@@ -575,9 +573,9 @@ main() {
 # runs, and a second build fills those gaps. On 2 cores the gain is small
 # (both stay busy, the builds are CPU-bound); with more cores it grows.
 # Tools go to lanes longest first (LPT), weighted by cold build minutes
-# measured in two lanes on 2 cores (vault, alloy: the slim builds' CPU
-# minutes over 2 cores, their wall times were taken on an overloaded
-# machine; see the top).
+# from earlier cold runs (vault, alloy: the slim builds' CPU minutes over 2
+# cores). With these the cold run of 2026-12-01 had lanes of 1,425 s and
+# 1,480 s (see the top): balanced, so they stay.
 declare -A COST=([vault]=7 [loki]=15 [kube-apiserver]=10 [minio]=8 [alloy]=7)
 run_lanes() { # tool...
   local -a lanes=() load=() pids=() sorted
