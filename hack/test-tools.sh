@@ -7,7 +7,9 @@
 #   hack/test-tools.sh --list       print the tool names and pinned versions
 #
 # Tools: htpasswd etcd buildah openssl (Debian packages; alias "apt" for all four),
-#        kube-apiserver loki vault minio alloy (built from Go module source).
+#        kube-apiserver loki vault minio alloy (built from Go module source),
+#        kube-controller-manager kube-scheduler kwok traefik (the live lab's,
+#        test/lab; built from Go module source).
 #
 # Cache: ${LOKI_CMP_TOOLS_CACHE:-$HOME/.cache/loki-cmp-test}
 #   <name>-<version>/<name>   the built binary; the directory appears only
@@ -54,9 +56,11 @@ VAULT_RECIPE=slim1            # names the cache dir: vault-v1.21.4-slim1 (bump o
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 ALLOY_VERSION=v1.11.0
 ALLOY_SYNTAX_VERSION=v0.1.1   # v0.1.0 lacks syntax/typecheck
+KWOK_VERSION=v0.8.0           # sigs.k8s.io/kwok (the lab's kubelets)
+TRAEFIK_VERSION=v3.7.10       # v3.7.11-13: dependencies refused by the proxy (403)
 
 APT_TOOLS=(htpasswd etcd buildah openssl)
-GO_TOOLS=(kube-apiserver loki vault minio alloy)
+GO_TOOLS=(kube-apiserver loki vault minio alloy kube-controller-manager kube-scheduler kwok traefik)
 ALL_TOOLS=("${APT_TOOLS[@]}" "${GO_TOOLS[@]}")
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -297,14 +301,21 @@ build_go() { # name version builder vargs want
   CUR_WORK=
 }
 
-# -- kube-apiserver: k8s.io/kubernetes through a wrapper module ---------------
+# -- kube-apiserver, kube-controller-manager, kube-scheduler -------------------
+# k8s.io/kubernetes through a wrapper module (its go.mod replaces the staging
+# modules with ./staging paths the module zip has no use for: the wrapper
+# points them at the published k8s.io/<staging> modules instead). The three
+# share that module graph, so in one GOCACHE the second and third builds
+# compile only their own packages.
 # Not slimmer: the binary under test is the whole API server. Server-side
 # dry-run runs every object through the built-in API groups' validation, the
 # admission chain (Pod Security included) and the CRD machinery, and there is
 # no build tag or plugin registry that leaves part of it out; cutting
-# packages would mean editing the code the tests are there to trust.
-build_kube_apiserver() { # work out
-  local work=$1 out=$2 kdir gover staging m cb=k8s.io/component-base/version
+# packages would mean editing the code the tests are there to trust. The
+# controller manager and scheduler are the live lab's (test/lab): its
+# controllers are chosen at run time by --controllers, not at build time.
+kube_wrapper() { # work: writes $work/wrapper/go.mod, cd there
+  local work=$1 kdir gover staging m
   step "download k8s.io/kubernetes@$KUBE_VERSION"
   kdir=$(mod_dir "k8s.io/kubernetes@$KUBE_VERSION")
   step "generate wrapper module"
@@ -327,13 +338,66 @@ build_kube_apiserver() { # work out
     echo ")"
   } >"$work/wrapper/go.mod"
   cat "$work/wrapper/go.mod"
+}
+
+build_kube_cmd() { # work out cmd
+  local work=$1 out=$2 cmd=$3 cb=k8s.io/component-base/version
+  kube_wrapper "$work"
   cd "$work/wrapper"
-  step "go build k8s.io/kubernetes/cmd/kube-apiserver"
+  step "go build k8s.io/kubernetes/cmd/$cmd"
   local minor=${KUBE_VERSION#v*.}; minor=${minor%%.*}
   local major=${KUBE_VERSION#v}; major=${major%%.*}
   go build -mod=mod -trimpath \
     -ldflags="-s -w -X $cb.gitVersion=$KUBE_VERSION -X $cb.gitMajor=$major -X $cb.gitMinor=$minor -X $cb.gitTreeState=clean" \
-    -o "$out" k8s.io/kubernetes/cmd/kube-apiserver
+    -o "$out" "k8s.io/kubernetes/cmd/$cmd"
+}
+build_kube_apiserver() { build_kube_cmd "$1" "$2" kube-apiserver; }
+build_kube_controller_manager() { build_kube_cmd "$1" "$2" kube-controller-manager; }
+build_kube_scheduler() { build_kube_cmd "$1" "$2" kube-scheduler; }
+
+# -- kwok: the lab's kubelets ---------------------------------------------------
+# sigs.k8s.io/kwok plays the kubelet of fake nodes: it moves the Pods bound
+# to them through their lifecycle (IP, Running, Ready) by Stage documents,
+# which it does not embed; the lab reads them from the same module version
+# (test/lab). Not slimmer: one small command, its whole job is used.
+build_kwok() { # work out
+  local work=$1 out=$2
+  step "go install sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  mkdir -p "$work/gobin"
+  GOBIN="$work/gobin" go install -trimpath \
+    -ldflags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" \
+    "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  mv "$work/gobin/kwok" "$out"
+}
+
+# -- traefik: the lab's ingress controller, as k3s ships it ----------------------
+# go install refuses the module's replace directives, so it is built inside a
+# copy. go.mod replaces github.com/traefik/traefik/dynamic/ext with the nested
+# module ./pkg/config/dynamic/ext, which the module zip leaves out: it is
+# recreated with the two empty types the open-source tree uses (HTTP,
+# Router: extension points of Traefik's commercial builds). The web UI embeds
+# an empty static/ (the frontend is not built); the API it serves is Go.
+# Not slimmer: the providers, middlewares and ACME client are in one
+# registry of static configuration with no build tags; the lab uses the
+# kubernetesingress and kubernetescrd providers, BasicAuth, TLS and the API.
+build_traefik() { # work out
+  local work=$1 out=$2 ext=pkg/config/dynamic/ext
+  step "copy github.com/traefik/traefik/v3@$TRAEFIK_VERSION"
+  copy_module "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" "$work/src"
+  cd "$work/src"
+  step "recreate the nested module $ext"
+  grep -q "github.com/traefik/traefik/dynamic/ext => ./$ext" go.mod || die "go.mod no longer replaces dynamic/ext with ./$ext"
+  [[ ! -e "$ext/go.mod" ]] || die "$ext/go.mod exists in the module zip now: drop this step"
+  mkdir -p "$ext"
+  printf 'module github.com/traefik/traefik/dynamic/ext\n\ngo 1.24\n' >"$ext/go.mod"
+  printf '%s\n' '// Package ext: extension points of the configuration, empty in open-source builds.' \
+    'package ext' '' '// HTTP is empty in open-source builds.' 'type HTTP struct{}' '' \
+    '// Router is empty in open-source builds.' 'type Router struct{}' >"$ext/ext.go"
+  mkdir -p webui/static
+  step "go build ./cmd/traefik"
+  go build -mod=mod -trimpath \
+    -ldflags="-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" \
+    -o "$out" ./cmd/traefik
 }
 
 # -- loki: module source of github.com/grafana/loki/v3 --------------------------
@@ -502,6 +566,10 @@ build_alloy() { # work out
 }
 
 tool_kube-apiserver() { ensure_go kube-apiserver "$KUBE_VERSION" build_kube_apiserver "--version" "$KUBE_VERSION"; }
+tool_kube-controller-manager() { ensure_go kube-controller-manager "$KUBE_VERSION" build_kube_controller_manager "--version" "$KUBE_VERSION"; }
+tool_kube-scheduler() { ensure_go kube-scheduler "$KUBE_VERSION" build_kube_scheduler "--version" "$KUBE_VERSION"; }
+tool_kwok() { ensure_go kwok "$KWOK_VERSION" build_kwok "--version" "${KWOK_VERSION#v}"; }
+tool_traefik() { ensure_go traefik "$TRAEFIK_VERSION" build_traefik "version" "$TRAEFIK_VERSION"; }
 tool_loki()  { ensure_go loki  "$LOKI_VERSION"  build_loki  "-version" "${LOKI_VERSION#v}"; }
 tool_vault() { ensure_go vault "$VAULT_VERSION-$VAULT_RECIPE" build_vault "version" "$VAULT_VERSION"; }
 # minio: a go-installed build reports "DEVELOPMENT.GOGET", so the pin is
@@ -536,7 +604,9 @@ main() {
       --list)
         printf '%s\n' "htpasswd apt:apache2-utils" "etcd apt:etcd-server" "buildah apt:buildah" \
           "openssl apt:openssl" "kube-apiserver $KUBE_VERSION" "loki $LOKI_VERSION" \
-          "vault $VAULT_VERSION-$VAULT_RECIPE" "minio $MINIO_VERSION" "alloy $ALLOY_VERSION"
+          "vault $VAULT_VERSION-$VAULT_RECIPE" "minio $MINIO_VERSION" "alloy $ALLOY_VERSION" \
+          "kube-controller-manager $KUBE_VERSION" "kube-scheduler $KUBE_VERSION" \
+          "kwok $KWOK_VERSION" "traefik $TRAEFIK_VERSION"
         return 0 ;;
       -h|--help) usage; return 0 ;;
       all) want+=("${ALL_TOOLS[@]}") ;;
@@ -544,14 +614,11 @@ main() {
       apache2-utils) want+=(htpasswd) ;;
       etcd-server) want+=(etcd) ;;
       htpasswd|etcd|buildah|openssl|kube-apiserver|loki|vault|minio|alloy) want+=("$a") ;;
+      kube-controller-manager|kube-scheduler|kwok|traefik) want+=("$a") ;;
       *) usage; printf 'test-tools: ERROR: unknown tool %q\n' "$a" >&2; exit 2 ;;
     esac
   done
   [[ ${#want[@]} -gt 0 ]] || want=("${ALL_TOOLS[@]}")
-  if [[ " ${want[*]} " == *" kube-apiserver "* || " ${want[*]} " == *" loki "* || \
-        " ${want[*]} " == *" vault "* || " ${want[*]} " == *" minio "* || " ${want[*]} " == *" alloy "* ]]; then
-    command -v go >/dev/null 2>&1 || { printf 'test-tools: ERROR: go not found on PATH\n' >&2; exit 1; }
-  fi
   mkdir -p "$CACHE" "$BIN"
   local done_list=" "
   local -a gowant=()
@@ -561,6 +628,7 @@ main() {
     if [[ " ${GO_TOOLS[*]} " == *" $t "* ]]; then gowant+=("$t"); else "tool_$t"; fi
   done
   [[ ${#gowant[@]} -gt 0 ]] || return 0
+  command -v go >/dev/null 2>&1 || { printf 'test-tools: ERROR: go not found on PATH\n' >&2; exit 1; }
   if [[ "$JOBS" -le 1 || ${#gowant[@]} -eq 1 ]]; then
     for t in "${gowant[@]}"; do "tool_$t"; done
     return 0
@@ -576,7 +644,7 @@ main() {
 # from earlier cold runs (vault, alloy: the slim builds' CPU minutes over 2
 # cores). With these the cold run of 2026-12-01 had lanes of 1,425 s and
 # 1,480 s (see the top): balanced, so they stay.
-declare -A COST=([vault]=7 [loki]=15 [kube-apiserver]=10 [minio]=8 [alloy]=7)
+declare -A COST=([vault]=7 [loki]=15 [kube-apiserver]=10 [minio]=8 [alloy]=7 [traefik]=14 [kube-controller-manager]=5 [kube-scheduler]=1 [kwok]=5)
 run_lanes() { # tool...
   local -a lanes=() load=() pids=() sorted
   local i t best rc=0

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -35,19 +36,46 @@ type Server struct {
 	Config  *rest.Config // admin (system:masters), warnings routed by context
 	Dynamic dynamic.Interface
 	mapper  *restmapper.DeferredDiscoveryRESTMapper
+
+	// What the lab's other components (controller manager, scheduler)
+	// need to talk to it and to sign service-account tokens.
+	Dir                  string // state and certs of this server
+	Token                string // the admin bearer token
+	SAKeyFile, SAPubFile string // service-account signing key pair
+	CAFile               string // the serving certificate (self-signed)
+}
+
+// Options place the server; the zero value is the tests' default: free
+// ports of 127.0.0.1 and the service range 10.0.0.0/24.
+type Options struct {
+	Address     string // bind and advertise address of the secure port
+	Port        int    // secure port (0: a free one)
+	ServiceCIDR string
 }
 
 // Start starts etcd and kube-apiserver on free ports of 127.0.0.1 with
 // their state in temp dirs, waits until the apiserver is ready, and stops
 // both when t ends.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { return StartWith(t, Options{}) }
+
+// StartWith is Start at the address, port and service range of opts.
+func StartWith(t testing.TB, opts Options) *Server {
 	t.Helper()
 	etcdBin := testtools.Find(t, "etcd")
 	apiserverBin := testtools.Find(t, "kube-apiserver")
 	dir := t.TempDir()
+	if opts.Address == "" {
+		opts.Address = "127.0.0.1"
+	}
+	if opts.ServiceCIDR == "" {
+		opts.ServiceCIDR = "10.0.0.0/24"
+	}
 
 	ports := proc.FreePorts(t, 3)
 	etcdClient, etcdPeer, securePort := ports[0], ports[1], ports[2]
+	if opts.Port != 0 {
+		securePort = opts.Port
+	}
 	etcd := proc.Start(t, dir, "etcd", exec.Command(etcdBin,
 		"--name=test",
 		"--data-dir="+filepath.Join(dir, "etcd"),
@@ -65,8 +93,8 @@ func Start(t testing.TB) *Server {
 	certDir := filepath.Join(dir, "certs")
 	apiserver := proc.Start(t, dir, "kube-apiserver", exec.Command(apiserverBin,
 		"--etcd-servers="+proc.URL(etcdClient),
-		"--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1",
+		"--bind-address="+opts.Address,
+		"--advertise-address="+opts.Address,
 		"--secure-port="+strconv.Itoa(securePort),
 		"--cert-dir="+certDir,
 		"--token-auth-file="+tokens,
@@ -74,12 +102,12 @@ func Start(t testing.TB) *Server {
 		"--service-account-key-file="+saPub,
 		"--service-account-signing-key-file="+saKey,
 		"--service-account-issuer=https://kubernetes.default.svc",
-		"--service-cluster-ip-range=10.0.0.0/24",
+		"--service-cluster-ip-range="+opts.ServiceCIDR,
 		// Admission stays at its defaults: PodSecurity is one of them.
 	))
 
 	cfg := &rest.Config{
-		Host:            "https://" + proc.Addr(securePort),
+		Host:            "https://" + net.JoinHostPort(opts.Address, strconv.Itoa(securePort)),
 		BearerToken:     token,
 		TLSClientConfig: rest.TLSClientConfig{CAFile: filepath.Join(certDir, "apiserver.crt")},
 		// Each request's warnings go to the collector in its context.
@@ -105,6 +133,7 @@ func Start(t testing.TB) *Server {
 		Config:  cfg,
 		Dynamic: dyn,
 		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)),
+		Dir:     dir, Token: token, SAKeyFile: saKey, SAPubFile: saPub, CAFile: cfg.TLSClientConfig.CAFile,
 	}
 }
 

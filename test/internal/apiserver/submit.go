@@ -41,7 +41,7 @@ func (s *Server) DryRun(ctx context.Context, obj *unstructured.Unstructured) err
 	}); err != nil {
 		return fmt.Errorf("dry-run create: %w", err)
 	}
-	if err := apply(ctx, res, obj, []string{metav1.DryRunAll}); err != nil {
+	if err := apply(ctx, res, obj, fieldManager, []string{metav1.DryRunAll}); err != nil {
 		return fmt.Errorf("dry-run server-side apply: %w", err)
 	}
 	return nil
@@ -56,19 +56,34 @@ func (s *Server) Apply(ctx context.Context, obj *unstructured.Unstructured) erro
 	if err != nil {
 		return err
 	}
-	return apply(ctx, res, obj, nil)
+	return apply(ctx, res, obj, fieldManager, nil)
+}
+
+// ApplyAs applies obj for real under the field manager of a controller
+// (the lab applies as Argo CD's, "argocd-controller").
+func (s *Server) ApplyAs(ctx context.Context, obj *unstructured.Unstructured, manager string) error {
+	res, err := s.resource(obj)
+	if err != nil {
+		return err
+	}
+	return apply(ctx, res, obj, manager, nil)
+}
+
+// Resource is the REST resource of obj's kind and namespace.
+func (s *Server) Resource(obj *unstructured.Unstructured) (dynamic.ResourceInterface, error) {
+	return s.resource(obj)
 }
 
 // apply is a forced server-side apply with strict field validation
 // (ApplyOptions has no FieldValidation, hence a Patch).
-func apply(ctx context.Context, res dynamic.ResourceInterface, obj *unstructured.Unstructured, dryRun []string) error {
+func apply(ctx context.Context, res dynamic.ResourceInterface, obj *unstructured.Unstructured, manager string, dryRun []string) error {
 	body, err := obj.MarshalJSON()
 	if err != nil {
 		return err
 	}
 	force := true
 	_, err = res.Patch(ctx, obj.GetName(), types.ApplyPatchType, body, metav1.PatchOptions{
-		DryRun: dryRun, FieldManager: fieldManager, Force: &force, FieldValidation: strict,
+		DryRun: dryRun, FieldManager: manager, Force: &force, FieldValidation: strict,
 	})
 	return err
 }

@@ -37,7 +37,11 @@ func Start(t testing.TB, dir, name string, cmd *exec.Cmd) *Process {
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// A caller's attributes (e.g. the lab's namespaces) are kept.
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid, cmd.SysProcAttr.Pdeathsig = true, syscall.SIGKILL
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		t.Fatalf("start %s: %v", name, err)
@@ -69,6 +73,12 @@ func (p *Process) Stop() {
 		<-p.done
 	}
 }
+
+// Pid is the process id (of the group leader).
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Done is closed when the process has ended.
+func (p *Process) Done() <-chan struct{} { return p.done }
 
 // Exited reports whether the process has ended, and how.
 func (p *Process) Exited() (bool, string) {

@@ -98,7 +98,31 @@ func Generate(t testing.TB, file string) string {
 // Objects runs Generate and decodes the stream, in output order.
 func Objects(t testing.TB, file string) []*unstructured.Unstructured {
 	t.Helper()
-	objs, err := manifest.Decode(strings.NewReader(Generate(t, file)))
+	return decode(t, file, Generate(t, file))
+}
+
+// ObjectsWithEnv is Objects with some variables set to other values (a
+// rotated password).
+func ObjectsWithEnv(t testing.TB, file string, vars map[string]string) []*unstructured.Unstructured {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	lookup := func(name string) (string, bool) {
+		if v, ok := vars[name]; ok {
+			return v, true
+		}
+		return env(name)
+	}
+	code := cli.Run(context.Background(), cli.Streams{In: strings.NewReader(""), Out: &out, Err: &errOut},
+		[]string{"generate", "-f", file}, lookup)
+	if code != 0 {
+		t.Fatalf("loki-cmp generate -f %s: exit %d: %s", file, code, errOut.String())
+	}
+	return decode(t, file, out.String())
+}
+
+func decode(t testing.TB, file, stream string) []*unstructured.Unstructured {
+	t.Helper()
+	objs, err := manifest.Decode(strings.NewReader(stream))
 	if err != nil {
 		t.Fatalf("output of %s is not a YAML stream of objects: %v", file, err)
 	}

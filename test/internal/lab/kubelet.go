@@ -1,0 +1,798 @@
+package lab
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/thedevops/loki-cmp/api/v1alpha1"
+	"github.com/thedevops/loki-cmp/internal/testtools"
+	"github.com/thedevops/loki-cmp/test/internal/proc"
+)
+
+// The lab's kubelet, for the pods whose program a flow needs. kwok plays
+// every other pod (an IP and Running/Ready from its stages, no process).
+// For a pod whose first container runs one of these images, the lab runs
+// the real program instead:
+//   - in new network, mount and UTS namespaces (a veth on the lab bridge
+//     carries the pod's IP, the hostname is the pod's name);
+//   - inside a root directory built from the pod's volumes, mounted at the
+//     container's mount paths (ConfigMaps and Secrets written out, emptyDir
+//     and PersistentVolumes as directories, group-owned by fsGroup), the
+//     pod's /etc/hosts (services.go) and the program at the image's
+//     entrypoint path: the container's arguments and paths stay as rendered;
+//   - as the container's user and groups, with its environment;
+//   - Ready only when the container's own readiness probe passes against
+//     the program, which is what the EndpointSlice controller reads.
+//
+// Limits (docs/lab.md): no image is pulled (the program is the lab's build
+// of the image's version), one container per pod is run, resource limits,
+// seccomp and capabilities are not enforced, the root is not read-only.
+type program struct {
+	Image string // exact image reference as rendered
+	Tool  string // hack/test-tools.sh name of the binary
+	Path  string // the image's entrypoint
+}
+
+var runPrograms = []program{
+	{v1alpha1.DefaultLokiImage, "loki", "/usr/bin/loki"},
+	{v1alpha1.DefaultAlloyImage, "alloy", "/bin/alloy"},
+}
+
+// RunImages are the images whose pods the lab runs for real.
+func RunImages() []string {
+	var out []string
+	for _, p := range runPrograms {
+		out = append(out, p.Image)
+	}
+	return out
+}
+
+func programFor(pod *corev1.Pod) (program, bool) {
+	if len(pod.Spec.Containers) == 0 {
+		return program{}, false
+	}
+	for _, p := range runPrograms {
+		if pod.Spec.Containers[0].Image == p.Image {
+			return p, true
+		}
+	}
+	return program{}, false
+}
+
+type kubelet struct {
+	l    *Lab
+	t    testing.TB
+	self string
+
+	mu     sync.Mutex
+	pods   map[types.UID]*runPod
+	nextIP int
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+type runPod struct {
+	key      string // namespace/name
+	uid      types.UID
+	prog     program
+	ip       string
+	dir      string
+	proc     *proc.Process
+	started  time.Time
+	restarts int32
+	ready    bool
+	lastProb time.Time
+	hosts    string // path of the pod's /etc/hosts
+}
+
+func startKubelet(t testing.TB, l *Lab) *kubelet {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &kubelet{l: l, t: t, self: self, pods: map[types.UID]*runPod{}, nextIP: 2,
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go k.loop()
+	t.Cleanup(func() {
+		close(k.stop)
+		<-k.done
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		for _, p := range k.pods {
+			p.proc.Stop()
+		}
+	})
+	return k
+}
+
+func (k *kubelet) loop() {
+	defer close(k.done)
+	tick := time.NewTicker(300 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-k.stop:
+			return
+		case <-tick.C:
+		}
+		if err := k.sync(); err != nil {
+			k.l.Logf("kubelet: %v", err)
+		}
+	}
+}
+
+func (k *kubelet) sync() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	list, err := k.l.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + NodeName})
+	if err != nil {
+		return err
+	}
+	seen := map[types.UID]bool{}
+	for i := range list.Items {
+		pod := &list.Items[i]
+		prog, ok := programFor(pod)
+		if !ok {
+			continue
+		}
+		seen[pod.UID] = true
+		k.mu.Lock()
+		rp := k.pods[pod.UID]
+		k.mu.Unlock()
+		switch {
+		case pod.DeletionTimestamp != nil:
+			if rp != nil {
+				k.kill(rp)
+			}
+		case rp == nil:
+			if err := k.start(ctx, pod, prog); err != nil {
+				k.l.Logf("kubelet: start %s/%s: %v", pod.Namespace, pod.Name, err)
+			}
+		default:
+			k.tend(ctx, pod, rp)
+		}
+	}
+	k.mu.Lock()
+	var gone []*runPod
+	for uid, rp := range k.pods {
+		if !seen[uid] {
+			gone = append(gone, rp)
+		}
+	}
+	k.mu.Unlock()
+	for _, rp := range gone {
+		k.kill(rp)
+	}
+	return nil
+}
+
+func (k *kubelet) kill(rp *runPod) {
+	rp.proc.Stop()
+	k.mu.Lock()
+	delete(k.pods, rp.uid)
+	k.mu.Unlock()
+	k.l.Logf("kubelet: %s stopped (pod deleted)", rp.key)
+}
+
+// start prepares the pod's root and runs its program; the status says
+// Running, not Ready, until the readiness probe passes.
+func (k *kubelet) start(ctx context.Context, pod *corev1.Pod, prog program) error {
+	k.mu.Lock()
+	if k.nextIP > 254 {
+		k.mu.Unlock()
+		return fmt.Errorf("no pod address left in %s0/24", runPodNet)
+	}
+	ip := runPodNet + strconv.Itoa(k.nextIP)
+	k.nextIP++
+	k.mu.Unlock()
+	rp := &runPod{key: pod.Namespace + "/" + pod.Name, uid: pod.UID, prog: prog, ip: ip,
+		dir: filepath.Join(k.l.Dir, "pods", pod.Namespace+"_"+pod.Name+"_"+string(pod.UID))}
+	spec, err := k.podSpec(ctx, pod, rp)
+	if err != nil {
+		return err
+	}
+	if err := k.run(rp, spec); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	k.pods[pod.UID] = rp
+	k.mu.Unlock()
+	k.l.Logf("kubelet: %s runs %s at %s (pid %d)", rp.key, prog.Tool, ip, rp.proc.Pid())
+	return k.setStatus(ctx, pod, rp)
+}
+
+// run starts the pod's init in its namespaces, gives it a veth on the
+// bridge and then its spec.
+func (k *kubelet) run(rp *runPod, spec *podSpec) error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	cmd := exec.Command(k.self)
+	cmd.Env = []string{envRole + "=" + rolePod, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	cmd.ExtraFiles = []*os.File{r}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS}
+	name := strings.ReplaceAll(rp.key, "/", "_") + "_" + strconv.Itoa(int(rp.restarts))
+	p := proc.Start(k.t, k.l.Dir, name, cmd)
+	r.Close()
+	host := fmt.Sprintf("veth%d", hostIndex(rp.ip))
+	_ = ipCmd("link", "del", host) // left from this pod's previous run, if any
+	if err := ipCmd("link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", strconv.Itoa(p.Pid())); err != nil {
+		p.Stop()
+		return err
+	}
+	if err := ipCmd("link", "set", host, "master", bridgeName, "up"); err != nil {
+		p.Stop()
+		return err
+	}
+	if err := json.NewEncoder(w).Encode(spec); err != nil {
+		p.Stop()
+		return err
+	}
+	rp.proc, rp.started, rp.ready = p, time.Now(), false
+	return nil
+}
+
+func hostIndex(ip string) int {
+	n, _ := strconv.Atoi(ip[strings.LastIndex(ip, ".")+1:])
+	return n
+}
+
+// tend restarts an exited program (restartPolicy Always, as the pods of
+// StatefulSets, Deployments and DaemonSets have), runs the readiness probe
+// and keeps the status and the pod's /etc/hosts current.
+func (k *kubelet) tend(ctx context.Context, pod *corev1.Pod, rp *runPod) {
+	if exited, how := rp.proc.Exited(); exited {
+		k.l.Logf("kubelet: %s: %s exited (%s); restarting:\n%s", rp.key, rp.prog.Tool, how, rp.proc.Tail(2000))
+		rp.restarts++
+		spec, err := k.podSpec(ctx, pod, rp)
+		if err == nil {
+			err = k.run(rp, spec)
+		}
+		if err != nil {
+			k.l.Logf("kubelet: restart %s: %v", rp.key, err)
+		}
+		_ = k.setStatus(ctx, pod, rp)
+		return
+	}
+	_ = writeIfChanged(rp.hosts, k.l.services.hostsFor(pod, rp.ip))
+	c := pod.Spec.Containers[0]
+	ready := true
+	if pr := c.ReadinessProbe; pr != nil {
+		ready = rp.ready
+		period := time.Duration(max(pr.PeriodSeconds, 1)) * time.Second
+		if pr.PeriodSeconds == 0 {
+			period = 10 * time.Second
+		}
+		if time.Since(rp.started) >= time.Duration(pr.InitialDelaySeconds)*time.Second && time.Since(rp.lastProb) >= period {
+			rp.lastProb = time.Now()
+			ready = probe(c, pr, rp.ip) == nil
+		}
+	}
+	if ready != rp.ready || !statusCurrent(pod, rp) {
+		rp.ready = ready
+		if err := k.setStatus(ctx, pod, rp); err != nil {
+			k.l.Logf("kubelet: status of %s: %v", rp.key, err)
+		} else if ready {
+			k.l.Logf("kubelet: %s Ready (readiness probe passed)", rp.key)
+		}
+	}
+}
+
+func statusCurrent(pod *corev1.Pod, rp *runPod) bool {
+	return pod.Status.PodIP == rp.ip && podReady(pod) == rp.ready &&
+		len(pod.Status.ContainerStatuses) > 0 && pod.Status.ContainerStatuses[0].RestartCount == rp.restarts
+}
+
+func podReady(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// probe runs an httpGet or tcpSocket readiness probe against the pod's IP.
+func probe(c corev1.Container, pr *corev1.Probe, ip string) error {
+	timeout := time.Duration(max(pr.TimeoutSeconds, 1)) * time.Second
+	switch {
+	case pr.HTTPGet != nil:
+		port, err := containerPort(c, pr.HTTPGet.Port)
+		if err != nil {
+			return err
+		}
+		client := &http.Client{Timeout: timeout}
+		resp, err := client.Get(fmt.Sprintf("http://%s%s", net.JoinHostPort(ip, strconv.Itoa(port)), pr.HTTPGet.Path))
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 200 || resp.StatusCode >= 400 {
+			return fmt.Errorf("%s", resp.Status)
+		}
+		return nil
+	case pr.TCPSocket != nil:
+		port, err := containerPort(c, pr.TCPSocket.Port)
+		if err != nil {
+			return err
+		}
+		conn, err := net.DialTimeout("tcp", net.JoinHostPort(ip, strconv.Itoa(port)), timeout)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	}
+	return fmt.Errorf("probe kind not supported by the lab's kubelet")
+}
+
+func containerPort(c corev1.Container, p intstr.IntOrString) (int, error) {
+	if p.Type == intstr.Int {
+		return p.IntValue(), nil
+	}
+	for _, cp := range c.Ports {
+		if cp.Name == p.StrVal {
+			return int(cp.ContainerPort), nil
+		}
+	}
+	return 0, fmt.Errorf("container %s has no port named %q", c.Name, p.StrVal)
+}
+
+// setStatus writes the pod's status as a kubelet would: Running at its IP,
+// the container running (with its restarts), Ready as probed.
+func (k *kubelet) setStatus(ctx context.Context, pod *corev1.Pod, rp *runPod) error {
+	for attempt := 0; ; attempt++ {
+		cur, err := k.l.Client.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if cur.UID != rp.uid {
+			return nil
+		}
+		now := metav1.Now()
+		cond := func(t corev1.PodConditionType, ok bool) corev1.PodCondition {
+			s := corev1.ConditionFalse
+			if ok {
+				s = corev1.ConditionTrue
+			}
+			for _, c := range cur.Status.Conditions {
+				if c.Type == t && c.Status == s {
+					return c
+				}
+			}
+			return corev1.PodCondition{Type: t, Status: s, LastTransitionTime: now}
+		}
+		st := &cur.Status
+		st.Phase = corev1.PodRunning
+		st.HostIP, st.HostIPs = HostIP, []corev1.HostIP{{IP: HostIP}}
+		st.PodIP, st.PodIPs = rp.ip, []corev1.PodIP{{IP: rp.ip}}
+		if st.StartTime == nil {
+			st.StartTime = &now
+		}
+		st.Conditions = []corev1.PodCondition{
+			cond(corev1.PodScheduled, true), cond(corev1.PodInitialized, true),
+			cond(corev1.ContainersReady, rp.ready), cond(corev1.PodReady, rp.ready),
+		}
+		var cs []corev1.ContainerStatus
+		for i, c := range cur.Spec.Containers {
+			s := corev1.ContainerStatus{Name: c.Name, Image: c.Image, ImageID: c.Image}
+			if i == 0 {
+				started := metav1.NewTime(rp.started)
+				s.Ready, s.RestartCount = rp.ready, rp.restarts
+				s.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: started}}
+				s.Started = &[]bool{true}[0]
+			} else {
+				// Not run by the lab: waiting, so the pod is not Ready by
+				// accident of a sidecar nobody runs.
+				s.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "NotRunByLab"}}
+			}
+			cs = append(cs, s)
+		}
+		st.ContainerStatuses = cs
+		_, err = k.l.Client.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, cur, metav1.UpdateOptions{})
+		if err == nil || !apierrors.IsConflict(err) || attempt > 5 {
+			return err
+		}
+	}
+}
+
+// podSpec builds the pod's root: its volumes at the container's mount
+// paths, the program, /etc/hosts and /etc/resolv.conf, /dev.
+func (k *kubelet) podSpec(ctx context.Context, pod *corev1.Pod, rp *runPod) (*podSpec, error) {
+	c := pod.Spec.Containers[0]
+	root := filepath.Join(rp.dir, "root")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, err
+	}
+	uid, gid, groups := podUser(pod, c)
+	spec := &podSpec{
+		IP: rp.ip, Gateway: HostIP, Hostname: pod.Name, Root: root,
+		Exec: rp.prog.Path, Args: append(append([]string{}, c.Command...), c.Args...),
+		UID: uid, GID: gid, Groups: groups, WorkDir: c.WorkingDir,
+	}
+	if len(c.Command) > 0 {
+		// A command replaces the entrypoint: its first word must be the program.
+		if c.Command[0] != rp.prog.Path {
+			return nil, fmt.Errorf("container command %q is not the program the lab runs (%s)", c.Command[0], rp.prog.Path)
+		}
+		spec.Args = append(append([]string{}, c.Command[1:]...), c.Args...)
+	}
+	bin := testtools.Find(k.t, rp.prog.Tool)
+	if real, err := filepath.EvalSymlinks(bin); err == nil {
+		bin = real
+	}
+	rp.hosts = filepath.Join(rp.dir, "hosts")
+	if err := os.WriteFile(rp.hosts, []byte(k.l.services.hostsFor(pod, rp.ip)), 0o644); err != nil {
+		return nil, err
+	}
+	spec.Mounts = []podMount{
+		{Src: "/dev", Dst: "/dev"},
+		{Src: bin, Dst: rp.prog.Path, File: true, ReadOnly: true},
+		{Src: rp.hosts, Dst: "/etc/hosts", File: true, ReadOnly: true},
+		{Src: "/etc/resolv.conf", Dst: "/etc/resolv.conf", File: true, ReadOnly: true},
+		{Src: "/etc/ssl/certs", Dst: "/etc/ssl/certs", ReadOnly: true},
+	}
+	vols, err := k.volumes(ctx, pod, rp, gid)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range c.VolumeMounts {
+		src, ok := vols[m.Name]
+		if !ok {
+			return nil, fmt.Errorf("volume %q of mount %s is not in the pod", m.Name, m.MountPath)
+		}
+		if m.SubPath != "" {
+			src = filepath.Join(src, m.SubPath)
+		}
+		st, err := os.Stat(src)
+		if err != nil {
+			return nil, fmt.Errorf("mount %s: %v", m.MountPath, err)
+		}
+		spec.Mounts = append(spec.Mounts, podMount{Src: src, Dst: m.MountPath, File: !st.IsDir(), ReadOnly: m.ReadOnly})
+	}
+	env, err := k.env(ctx, pod, c, rp)
+	if err != nil {
+		return nil, err
+	}
+	spec.Env = env
+	return spec, nil
+}
+
+// podUser is the container's user, group and groups (fsGroup and the
+// supplemental groups), as the runtime would set them; 0 where the pod
+// sets none (the image's user is not known without the image).
+func podUser(pod *corev1.Pod, c corev1.Container) (uid, gid int, groups []int) {
+	psc := pod.Spec.SecurityContext
+	if psc == nil {
+		psc = &corev1.PodSecurityContext{}
+	}
+	u, g := psc.RunAsUser, psc.RunAsGroup
+	if csc := c.SecurityContext; csc != nil {
+		if csc.RunAsUser != nil {
+			u = csc.RunAsUser
+		}
+		if csc.RunAsGroup != nil {
+			g = csc.RunAsGroup
+		}
+	}
+	if u != nil {
+		uid = int(*u)
+	}
+	if g != nil {
+		gid = int(*g)
+	}
+	if psc.FSGroup != nil {
+		groups = append(groups, int(*psc.FSGroup))
+	}
+	for _, s := range psc.SupplementalGroups {
+		groups = append(groups, int(s))
+	}
+	return uid, gid, groups
+}
+
+// volumes materializes the pod's volumes and returns their directories.
+func (k *kubelet) volumes(ctx context.Context, pod *corev1.Pod, rp *runPod, gid int) (map[string]string, error) {
+	fsGroup := -1
+	if sc := pod.Spec.SecurityContext; sc != nil && sc.FSGroup != nil {
+		fsGroup = int(*sc.FSGroup)
+	}
+	core := k.l.Client.CoreV1()
+	out := map[string]string{}
+	for _, v := range pod.Spec.Volumes {
+		dir := filepath.Join(rp.dir, "volumes", v.Name)
+		switch {
+		case v.ConfigMap != nil:
+			cm, err := core.ConfigMaps(pod.Namespace).Get(ctx, v.ConfigMap.Name, metav1.GetOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+			files := map[string][]byte{}
+			for key, val := range cm.Data {
+				files[key] = []byte(val)
+			}
+			if err := writeKeys(dir, files, v.ConfigMap.Items); err != nil {
+				return nil, err
+			}
+		case v.Secret != nil:
+			s, err := core.Secrets(pod.Namespace).Get(ctx, v.Secret.SecretName, metav1.GetOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+			if err := writeKeys(dir, s.Data, v.Secret.Items); err != nil {
+				return nil, err
+			}
+		case v.EmptyDir != nil:
+			if err := ownedDir(dir, fsGroup); err != nil {
+				return nil, err
+			}
+		case v.PersistentVolumeClaim != nil:
+			pvDir, err := k.claimDir(ctx, pod.Namespace, v.PersistentVolumeClaim.ClaimName)
+			if err != nil {
+				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+			if err := ownedDir(pvDir, fsGroup); err != nil {
+				return nil, err
+			}
+			dir = pvDir
+		case v.HostPath != nil:
+			// The node's filesystem is the lab's stand-in under Dir/node.
+			dir = filepath.Join(k.l.Dir, "node", v.HostPath.Path)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
+		case v.Projected != nil:
+			if err := k.projected(ctx, pod, v.Projected, dir); err != nil {
+				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+			}
+		default:
+			return nil, fmt.Errorf("volume %s: kind not supported by the lab's kubelet", v.Name)
+		}
+		out[v.Name] = dir
+	}
+	_ = gid
+	return out, nil
+}
+
+// claimDir is the directory of the PersistentVolume bound to the claim.
+func (k *kubelet) claimDir(ctx context.Context, ns, claim string) (string, error) {
+	pvc, err := k.l.Client.CoreV1().PersistentVolumeClaims(ns).Get(ctx, claim, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	if pvc.Status.Phase != corev1.ClaimBound || pvc.Spec.VolumeName == "" {
+		return "", fmt.Errorf("claim %s/%s is %s, not Bound", ns, claim, pvc.Status.Phase)
+	}
+	pv, err := k.l.Client.CoreV1().PersistentVolumes().Get(ctx, pvc.Spec.VolumeName, metav1.GetOptions{})
+	if err != nil {
+		return "", err
+	}
+	if pv.Spec.HostPath == nil {
+		return "", fmt.Errorf("volume %s is not one of the lab's (no hostPath)", pv.Name)
+	}
+	return pv.Spec.HostPath.Path, nil
+}
+
+// projected writes a service-account token (TokenRequest, as the kubelet
+// asks for it), the cluster CA and the downward API's namespace.
+func (k *kubelet) projected(ctx context.Context, pod *corev1.Pod, p *corev1.ProjectedVolumeSource, dir string) error {
+	files := map[string][]byte{}
+	for _, src := range p.Sources {
+		switch {
+		case src.ServiceAccountToken != nil:
+			exp := int64(3600)
+			if src.ServiceAccountToken.ExpirationSeconds != nil {
+				exp = *src.ServiceAccountToken.ExpirationSeconds
+			}
+			tr, err := k.l.Client.CoreV1().ServiceAccounts(pod.Namespace).CreateToken(ctx, pod.Spec.ServiceAccountName,
+				tokenRequest(pod, exp), metav1.CreateOptions{})
+			if err != nil {
+				return fmt.Errorf("token for %s/%s: %w", pod.Namespace, pod.Spec.ServiceAccountName, err)
+			}
+			files[src.ServiceAccountToken.Path] = []byte(tr.Status.Token)
+		case src.ConfigMap != nil:
+			cm, err := k.l.Client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, src.ConfigMap.Name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			for _, it := range src.ConfigMap.Items {
+				files[it.Path] = []byte(cm.Data[it.Key])
+			}
+		case src.DownwardAPI != nil:
+			for _, it := range src.DownwardAPI.Items {
+				if it.FieldRef == nil || it.FieldRef.FieldPath != "metadata.namespace" {
+					return fmt.Errorf("downward API item %s not supported by the lab's kubelet", it.Path)
+				}
+				files[it.Path] = []byte(pod.Namespace)
+			}
+		default:
+			return fmt.Errorf("projected source not supported by the lab's kubelet")
+		}
+	}
+	return writeKeys(dir, files, nil)
+}
+
+// writeKeys writes one file per key (or per item, where items map keys to
+// paths), world-readable as the kubelet's default mode 0644 makes them.
+func writeKeys(dir string, data map[string][]byte, items []corev1.KeyToPath) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	paths := map[string]string{}
+	if len(items) == 0 {
+		for key := range data {
+			paths[key] = key
+		}
+	}
+	for _, it := range items {
+		paths[it.Key] = it.Path
+	}
+	keys := make([]string, 0, len(paths))
+	for key := range paths {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		p := filepath.Join(dir, paths[key])
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, data[key], 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ownedDir makes dir group-owned by fsGroup and group-writable (setgid),
+// as the kubelet prepares a volume for a pod with an fsGroup.
+func ownedDir(dir string, fsGroup int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if fsGroup < 0 {
+		return os.Chmod(dir, 0o777)
+	}
+	if err := os.Chown(dir, 0, fsGroup); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o775|os.ModeSetgid)
+}
+
+func writeIfChanged(path, content string) error {
+	if b, err := os.ReadFile(path); err == nil && string(b) == content {
+		return nil
+	}
+	// In place (truncate): the bind mount in the pod follows the inode.
+	return os.WriteFile(path, []byte(content), 0o644)
+}
+
+func tokenRequest(pod *corev1.Pod, exp int64) *authenticationv1.TokenRequest {
+	return &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{
+		ExpirationSeconds: &exp,
+		BoundObjectRef:    &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: pod.Name, UID: pod.UID},
+	}}
+}
+
+// env is the container's environment as the kubelet makes it: PATH and
+// HOSTNAME, the kubernetes Service's address (always injected), envFrom,
+// then env (values, field, Secret and ConfigMap references).
+func (k *kubelet) env(ctx context.Context, pod *corev1.Pod, c corev1.Container, rp *runPod) ([]string, error) {
+	vars := map[string]string{
+		"PATH":     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOSTNAME": pod.Name,
+	}
+	order := []string{"PATH", "HOSTNAME"}
+	set := func(name, val string) {
+		if _, ok := vars[name]; !ok {
+			order = append(order, name)
+		}
+		vars[name] = val
+	}
+	if ip := k.l.services.clusterIP("default", "kubernetes"); ip != "" {
+		set("KUBERNETES_SERVICE_HOST", ip)
+		set("KUBERNETES_SERVICE_PORT", "443")
+	}
+	core := k.l.Client.CoreV1()
+	for _, ef := range c.EnvFrom {
+		switch {
+		case ef.ConfigMapRef != nil:
+			cm, err := core.ConfigMaps(pod.Namespace).Get(ctx, ef.ConfigMapRef.Name, metav1.GetOptions{})
+			if err != nil {
+				return nil, err
+			}
+			for key, val := range cm.Data {
+				set(ef.Prefix+key, val)
+			}
+		case ef.SecretRef != nil:
+			s, err := core.Secrets(pod.Namespace).Get(ctx, ef.SecretRef.Name, metav1.GetOptions{})
+			if err != nil {
+				return nil, err
+			}
+			for key, val := range s.Data {
+				set(ef.Prefix+key, string(val))
+			}
+		}
+	}
+	for _, e := range c.Env {
+		if e.ValueFrom == nil {
+			set(e.Name, e.Value)
+			continue
+		}
+		switch vf := e.ValueFrom; {
+		case vf.FieldRef != nil:
+			v, err := fieldValue(pod, rp, vf.FieldRef.FieldPath)
+			if err != nil {
+				return nil, fmt.Errorf("env %s: %w", e.Name, err)
+			}
+			set(e.Name, v)
+		case vf.SecretKeyRef != nil:
+			s, err := core.Secrets(pod.Namespace).Get(ctx, vf.SecretKeyRef.Name, metav1.GetOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("env %s: %w", e.Name, err)
+			}
+			v, ok := s.Data[vf.SecretKeyRef.Key]
+			if !ok {
+				return nil, fmt.Errorf("env %s: Secret %s has no key %s", e.Name, s.Name, vf.SecretKeyRef.Key)
+			}
+			set(e.Name, string(v))
+		case vf.ConfigMapKeyRef != nil:
+			cm, err := core.ConfigMaps(pod.Namespace).Get(ctx, vf.ConfigMapKeyRef.Name, metav1.GetOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("env %s: %w", e.Name, err)
+			}
+			v, ok := cm.Data[vf.ConfigMapKeyRef.Key]
+			if !ok {
+				return nil, fmt.Errorf("env %s: ConfigMap %s has no key %s", e.Name, cm.Name, vf.ConfigMapKeyRef.Key)
+			}
+			set(e.Name, v)
+		default:
+			return nil, fmt.Errorf("env %s: valueFrom kind not supported by the lab's kubelet", e.Name)
+		}
+	}
+	out := make([]string, 0, len(order))
+	for _, name := range order {
+		out = append(out, name+"="+vars[name])
+	}
+	return out, nil
+}
+
+func fieldValue(pod *corev1.Pod, rp *runPod, path string) (string, error) {
+	switch path {
+	case "metadata.name":
+		return pod.Name, nil
+	case "metadata.namespace":
+		return pod.Namespace, nil
+	case "metadata.uid":
+		return string(pod.UID), nil
+	case "spec.nodeName":
+		return pod.Spec.NodeName, nil
+	case "spec.serviceAccountName":
+		return pod.Spec.ServiceAccountName, nil
+	case "status.podIP":
+		return rp.ip, nil
+	case "status.hostIP":
+		return HostIP, nil
+	}
+	return "", fmt.Errorf("fieldRef %s not supported by the lab's kubelet", path)
+}

@@ -1,0 +1,154 @@
+package lab
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/thedevops/loki-cmp/internal/testtools"
+	"github.com/thedevops/loki-cmp/test/internal/apiserver"
+	"github.com/thedevops/loki-cmp/test/internal/proc"
+)
+
+// Pins returns the versions hack/test-tools.sh builds (`--list`): the lab
+// reads files of the same module versions (Traefik's CRDs, kwok's stages),
+// so there is one pin for each.
+func Pins() (map[string]string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	out, err := exec.Command("bash", filepath.Join(root, "hack", "test-tools.sh"), "--list").Output()
+	if err != nil {
+		return nil, fmt.Errorf("hack/test-tools.sh --list: %w", err)
+	}
+	pins := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) == 2 {
+			pins[f[0]] = f[1]
+		}
+	}
+	for _, want := range []string{"traefik", "kwok"} {
+		if pins[want] == "" {
+			return nil, fmt.Errorf("hack/test-tools.sh --list names no %s version: %s", want, out)
+		}
+	}
+	return pins, nil
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil &&
+			strings.HasPrefix(string(b), "module github.com/thedevops/loki-cmp\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("main module not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// labCRDSources are the lab's CRDs: Traefik's of the version the lab runs,
+// cert-manager's and prometheus-operator's as the API-server checks pin them.
+func labCRDSources(pins map[string]string) []apiserver.CRDSource {
+	var out []apiserver.CRDSource
+	for _, src := range apiserver.CRDSources {
+		switch {
+		case src.Module == "github.com/traefik/traefik/v3":
+			src.Version = pins["traefik"]
+		case strings.HasPrefix(src.Module, "github.com/argoproj/"):
+			continue // the lab has no Argo CD (yet)
+		}
+		out = append(out, src)
+	}
+	return out
+}
+
+const kwokModule = "sigs.k8s.io/kwok"
+
+func prefetchModules() []string {
+	pins, err := Pins()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
+		return nil
+	}
+	mods := []string{kwokModule + "@" + pins["kwok"]}
+	for _, src := range labCRDSources(pins) {
+		mods = append(mods, src.Module+"@"+src.Version)
+	}
+	return mods
+}
+
+// kwok's stages, from its module (the binary embeds none). pod-ready is
+// narrowed to the pods the lab does not run itself: for those, the lab's
+// kubelet reports the status (IP, Running, Ready from the pod's own
+// readiness probe against the real program).
+var kwokStages = []string{
+	"kustomize/stage/node/fast/node-initialize.yaml",
+	"kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+	"kustomize/stage/pod/fast/pod-ready.yaml",
+	"kustomize/stage/pod/fast/pod-complete.yaml",
+	"kustomize/stage/pod/fast/pod-delete.yaml",
+}
+
+// podReadySelector is the line of pod-ready.yaml after which the lab adds
+// its expression (the stage's selector must still start so: checked).
+const podReadySelector = "  selector:\n    matchExpressions:\n"
+
+func (l *Lab) startKwok() {
+	t := l.t
+	pins, err := Pins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := apiserver.ModuleDir(t, kwokModule, pins["kwok"])
+	args := []string{
+		"--kubeconfig=" + l.Kubeconfig,
+		"--manage-all-nodes=false",
+		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+		"--node-ip=" + HostIP,
+		"--cidr=" + kwokPodCIDR,
+		// Without a lease duration kwok makes no Lease, and the node's
+		// heartbeat is what the controller manager reads.
+		"--node-lease-duration-seconds=40",
+	}
+	for _, f := range kwokStages {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatalf("kwok stage: %v", err)
+		}
+		if filepath.Base(f) == "pod-ready.yaml" {
+			b = narrowPodReady(t, b)
+		}
+		p := filepath.Join(l.Dir, "kwok-"+filepath.Base(f))
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--config="+p)
+	}
+	proc.Start(t, l.Dir, "kwok", exec.Command(testtools.Find(t, "kwok"), args...))
+}
+
+func narrowPodReady(t interface{ Fatalf(string, ...any) }, b []byte) []byte {
+	s := string(b)
+	if strings.Count(s, podReadySelector) != 1 {
+		t.Fatalf("kwok's pod-ready.yaml changed: no single %q", podReadySelector)
+	}
+	var expr strings.Builder
+	expr.WriteString("    - key: '.spec.containers.[0].image'\n      operator: 'NotIn'\n      values:\n")
+	for _, img := range RunImages() {
+		fmt.Fprintf(&expr, "      - '%s'\n", img)
+	}
+	return []byte(strings.Replace(s, podReadySelector, podReadySelector+expr.String(), 1))
+}

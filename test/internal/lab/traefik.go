@@ -1,0 +1,164 @@
+package lab
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/thedevops/loki-cmp/internal/testtools"
+	"github.com/thedevops/loki-cmp/test/internal/proc"
+)
+
+// Traefik is the lab's ingress controller, configured as k3s ships it: the
+// kubernetesingress and kubernetescrd providers watching the lab's API
+// server, entry points web (:80) and websecure (:443, TLS), ingress class
+// traefik; its API (read-only, on loopback) is how the tests see what it
+// made of the rendered objects. It runs on the lab's host address, as
+// k3s's ServiceLB puts it on the node's.
+type Traefik struct {
+	Proc *proc.Process
+	API  string // http://127.0.0.1:9000
+}
+
+// StartTraefik runs Traefik against the lab. Version checks and usage
+// reports are off: the lab has no way out, and Traefik should not try.
+func (l *Lab) StartTraefik() *Traefik {
+	t := l.t
+	t.Helper()
+	cmd := exec.Command(testtools.Find(t, "traefik"),
+		"--providers.kubernetesingress=true",
+		"--providers.kubernetescrd=true",
+		// Without a published address the Ingress has no status and Argo
+		// CD's health check keeps it Progressing (k3s: the ServiceLB address).
+		"--providers.kubernetesingress.ingressendpoint.ip="+HostIP,
+		"--entrypoints.web.address="+HostIP+":80",
+		"--entrypoints.websecure.address="+HostIP+":443",
+		"--entrypoints.websecure.http.tls=true",
+		"--entrypoints.traefik.address=127.0.0.1:9000",
+		"--api.insecure=true",
+		"--ping=true",
+		"--log.level=INFO",
+		"--accesslog=true",
+		"--global.checknewversion=false",
+		"--global.sendanonymoususage=false",
+	)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+l.Kubeconfig)
+	tr := &Traefik{Proc: proc.Start(t, l.Dir, "traefik", cmd), API: "http://127.0.0.1:9000"}
+	l.Eventually("Traefik's ping", 60*time.Second, func() string {
+		if exited, how := tr.Proc.Exited(); exited {
+			t.Fatalf("traefik exited (%s):\n%s", how, tr.Proc.Tail(4000))
+		}
+		resp, err := http.Get(tr.API + "/ping")
+		if err != nil {
+			return err.Error()
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return resp.Status
+		}
+		return ""
+	})
+	l.Logf("traefik: up (pid %d)", tr.Proc.Pid())
+	return tr
+}
+
+// Get decodes one of Traefik's API documents (e.g. /api/http/routers).
+func (tr *Traefik) Get(path string, into any) error {
+	resp, err := http.Get(tr.API + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s: %s", path, resp.Status, b)
+	}
+	return json.Unmarshal(b, into)
+}
+
+// HTTPClient is an HTTP client that reaches host on Traefik's entry points
+// (the lab's host address, whatever the name resolves to) and trusts only
+// roots.
+func (l *Lab) HTTPClient(host string, roots *x509.CertPool) *http.Client {
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	return &http.Client{
+		Timeout: 15 * time.Second,
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				_, port, _ := net.SplitHostPort(addr)
+				return dialer.DialContext(ctx, network, net.JoinHostPort(HostIP, port))
+			},
+			TLSClientConfig:   &tls.Config{RootCAs: roots, ServerName: host},
+			DisableKeepAlives: true,
+		},
+	}
+}
+
+// StandInTLS is a stand-in for cert-manager until the lab runs it: a
+// throwaway CA made by the test signs a certificate for host, stored as the
+// kubernetes.io/tls Secret the Ingress names. It returns the CA to trust.
+func (l *Lab) StandInTLS(namespace, secret, host string) *x509.CertPool {
+	t := l.t
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "loki-cmp lab stand-in CA (not cert-manager)"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: secret, Namespace: namespace},
+		Type:       corev1.SecretTypeTLS,
+		Data: map[string][]byte{
+			corev1.TLSCertKey:       pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}),
+			corev1.TLSPrivateKeyKey: pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
+		},
+	}
+	_, err = l.Client.CoreV1().Secrets(namespace).Create(l.Ctx(), s, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		_, err = l.Client.CoreV1().Secrets(namespace).Update(l.Ctx(), s, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		t.Fatalf("stand-in TLS Secret %s/%s: %v", namespace, secret, err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return pool
+}
