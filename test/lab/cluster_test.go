@@ -49,7 +49,7 @@ func TestClusterMakesPodsAndEndpoints(t *testing.T) {
 	for name, sel := range map[string]map[string]string{"web": labels, "typo": {"app": "wbe"}} {
 		svc := &corev1.Service{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "smoke"},
-			Spec: corev1.ServiceSpec{Selector: sel, Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intOrName("http")}}},
+			Spec:       corev1.ServiceSpec{Selector: sel, Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intOrName("http")}}},
 		}
 		if _, err := l.Client.CoreV1().Services("smoke").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
