@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -89,6 +90,9 @@ type kubelet struct {
 	nextIP int
 	stop   chan struct{}
 	done   chan struct{}
+	// ending is set before the pods' programs are stopped at the end of
+	// the test, so that their exits are not taken for crashes.
+	ending atomic.Bool
 }
 
 type runPod struct {
@@ -163,6 +167,7 @@ func (k *kubelet) sync() error {
 		case pod.DeletionTimestamp != nil:
 			if rp != nil {
 				k.kill(rp)
+				k.finishDelete(ctx, pod)
 			}
 		case rp == nil:
 			if err := k.start(ctx, pod, prog); err != nil {
@@ -192,6 +197,18 @@ func (k *kubelet) kill(rp *runPod) {
 	delete(k.pods, rp.uid)
 	k.mu.Unlock()
 	k.l.Logf("kubelet: %s stopped (pod deleted)", rp.key)
+}
+
+// finishDelete removes the pod object once its program has stopped, as the
+// kubelet does (grace period 0, this pod's UID only).
+func (k *kubelet) finishDelete(ctx context.Context, pod *corev1.Pod) {
+	zero := int64(0)
+	err := k.l.Client.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
+		GracePeriodSeconds: &zero, Preconditions: &metav1.Preconditions{UID: &pod.UID},
+	})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		k.l.Logf("kubelet: delete %s/%s: %v", pod.Namespace, pod.Name, err)
+	}
 }
 
 // start prepares the pod's root and runs its program; the status says
@@ -235,6 +252,7 @@ func (k *kubelet) run(rp *runPod, spec *podSpec) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS}
 	name := strings.ReplaceAll(rp.key, "/", "_") + "_" + strconv.Itoa(int(rp.restarts))
 	p := proc.Start(k.t, k.l.Dir, name, cmd)
+	k.t.Cleanup(func() { k.ending.Store(true) }) // runs before p's own cleanup
 	r.Close()
 	host := fmt.Sprintf("veth%d", hostIndex(rp.ip))
 	_ = ipCmd("link", "del", host) // left from this pod's previous run, if any
@@ -263,6 +281,9 @@ func hostIndex(ip string) int {
 // StatefulSets, Deployments and DaemonSets have), runs the readiness probe
 // and keeps the status and the pod's /etc/hosts current.
 func (k *kubelet) tend(ctx context.Context, pod *corev1.Pod, rp *runPod) {
+	if k.ending.Load() {
+		return
+	}
 	if exited, how := rp.proc.Exited(); exited {
 		k.l.Logf("kubelet: %s: %s exited (%s); restarting:\n%s", rp.key, rp.prog.Tool, how, rp.proc.Tail(2000))
 		rp.restarts++
