@@ -1,7 +1,6 @@
 package lab_test
 
 import (
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/thedevops/loki-cmp/api/v1alpha1"
 	"github.com/thedevops/loki-cmp/test/internal/lab"
 	"github.com/thedevops/loki-cmp/test/internal/render"
 )
@@ -25,40 +25,62 @@ import (
 // it); loki-tls comes from a stand-in CA the test makes.
 var noCertManager = map[string]string{"Certificate": "cert-manager does not run in the lab yet: loki-tls is the test's stand-in"}
 
+// stack is an example applied to a fresh lab, with Traefik in front.
+type stack struct {
+	l              *lab.Lab
+	tr             *lab.Traefik
+	c              *client
+	file           string
+	ns, host, user string
+	password       string
+	spec           v1alpha1.Spec
+}
+
+// deploy starts a lab and Traefik, applies the example wave by wave and
+// makes the stand-in TLS Secret; the Loki volumes come from the lab.
+func deploy(t *testing.T, example string, claims ...string) *stack {
+	t.Helper()
+	l := lab.Start(t)
+	tr := l.StartTraefik()
+	file := filepath.Join(render.RepoRoot(t), "testdata", "examples", example, "loki.yaml")
+	doc := render.Stack(t, file)
+	spec := doc.Stack.Spec
+	s := &stack{l: l, tr: tr, file: file, ns: doc.Stack.Metadata.Namespace, host: spec.Host, spec: spec,
+		user: spec.Auth.Users[0].Name, password: render.Password(spec.Auth.Users[0].Password.FromEnv)}
+	for _, claim := range claims {
+		l.ProvideVolume(s.ns, claim, spec.Storage.Size)
+	}
+	// Grafana's namespace is kube-prometheus-stack's, not the stack's.
+	if spec.Monitoring.GrafanaDatasource.Enabled {
+		if err := l.API.EnsureNamespace(l.Ctx(), spec.Monitoring.GrafanaDatasource.Namespace); err != nil {
+			t.Fatal(err)
+		}
+	}
+	objs := render.Objects(t, file)
+	took := l.ApplyStack(objs, lab.ApplyOptions{SkipHealth: noCertManager})
+	l.Logf("%s: applied %d objects in %d waves: %v", example, len(objs), len(took), took)
+	roots := l.StandInTLS(s.ns, "loki-tls", s.host)
+	s.c = &client{t: t, http: l.HTTPClient(s.host, roots), base: "https://" + s.host}
+	// Traefik loads the TLS Secret asynchronously: wait until it serves it.
+	l.Eventually("Traefik serves loki-tls for "+s.host, 30*time.Second, func() string {
+		if _, _, err := s.c.do("GET", "/loki/api/v1/labels", "", "", nil); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+	return s
+}
+
 // TestSeedFlows applies the seed example (the reference deployment) to
 // the lab and walks the access flow through real Traefik to real Loki.
 func TestSeedFlows(t *testing.T) {
 	start := time.Now()
-	l := lab.Start(t)
-	tr := l.StartTraefik()
-	file := filepath.Join(render.RepoRoot(t), "testdata", "examples", "seed", "loki.yaml")
-	doc := render.Stack(t, file)
-	spec := doc.Stack.Spec
-	ns, host := doc.Stack.Metadata.Namespace, spec.Host
-	user := spec.Auth.Users[0].Name
-	password := render.Password(spec.Auth.Users[0].Password.FromEnv)
-	objs := render.Objects(t, file)
-
-	l.ProvideVolume(ns, "loki-data-loki-0", spec.Storage.Size)
-	// Grafana's namespace is kube-prometheus-stack's, not the stack's.
-	if err := l.API.EnsureNamespace(l.Ctx(), spec.Monitoring.GrafanaDatasource.Namespace); err != nil {
-		t.Fatal(err)
-	}
-	took := l.ApplyStack(objs, lab.ApplyOptions{SkipHealth: noCertManager})
-	l.Logf("applied %d objects in %d waves: %v", len(objs), len(took), took)
-	roots := l.StandInTLS(ns, "loki-tls", host)
-	c := &client{t: t, http: l.HTTPClient(host, roots), base: "https://" + host}
+	s := deploy(t, "seed", "loki-data-loki-0")
+	l, tr, c, spec, file := s.l, s.tr, s.c, s.spec, s.file
+	ns, host, user, password := s.ns, s.host, s.user, s.password
 
 	t.Run("basic auth", func(t *testing.T) {
 		c.t = t
-		// Traefik loads the TLS Secret asynchronously: wait until it serves it.
-		l.Eventually("Traefik serves loki-tls for "+host, 30*time.Second, func() string {
-			_, _, err := c.do("GET", "/loki/api/v1/labels", "", "", nil)
-			if err != nil {
-				return err.Error()
-			}
-			return ""
-		})
 		code, hdr, body := c.must("GET", "/loki/api/v1/labels", "", "", nil)
 		if code != http.StatusUnauthorized || !strings.Contains(hdr.Get("WWW-Authenticate"), `realm="`+spec.Auth.Realm+`"`) {
 			t.Fatalf("no credentials: %d %q %s, want 401 with realm %q", code, hdr.Get("WWW-Authenticate"), body, spec.Auth.Realm)
@@ -383,5 +405,3 @@ func trim(s string) string {
 	}
 	return s
 }
-
-var _ = x509.NewCertPool

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/thedevops/loki-cmp/internal/testtools"
 	"github.com/thedevops/loki-cmp/test/internal/apiserver"
@@ -122,7 +123,12 @@ func (l *Lab) startKwok() {
 		// Without a lease duration kwok makes no Lease, and the node's
 		// heartbeat is what the controller manager reads.
 		"--node-lease-duration-seconds=40",
+		// The node's kubelet API (pod logs for the collector): the API
+		// server proxies GET pods/log to the node's InternalIP on this port.
+		"--node-port=10250",
 	}
+	cert, key := l.selfSignedFiles("kwok-serving", HostIP)
+	args = append(args, "--tls-cert-file="+cert, "--tls-private-key-file="+key, "--config="+l.writeClusterLogs())
 	for _, f := range kwokStages {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
@@ -138,6 +144,55 @@ func (l *Lab) startKwok() {
 		args = append(args, "--config="+p)
 	}
 	proc.Start(t, l.Dir, "kwok", exec.Command(testtools.Find(t, "kwok"), args...))
+}
+
+// AppNamespace is where tests put the pods whose logs the collector ships:
+// kwok serves their containers' logs from AppLogFile, in the CRI format the
+// kubelet serves them from (WriteAppLog).
+const AppNamespace = "lab-apps"
+
+func (l *Lab) appLogFile() string { return filepath.Join(l.Dir, "node", "lab-apps.log") }
+
+func (l *Lab) writeClusterLogs() string {
+	if err := os.MkdirAll(filepath.Dir(l.appLogFile()), 0o755); err != nil {
+		l.t.Fatal(err)
+	}
+	if err := os.WriteFile(l.appLogFile(), nil, 0o644); err != nil {
+		l.t.Fatal(err)
+	}
+	doc := fmt.Sprintf(`apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata:
+  name: lab-apps
+spec:
+  selector:
+    matchNamespaces: [%s]
+  logs:
+  - containers: []
+    logsFile: %s
+    follow: true
+`, AppNamespace, l.appLogFile())
+	p := filepath.Join(l.Dir, "kwok-clusterlogs.yaml")
+	if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+		l.t.Fatal(err)
+	}
+	return p
+}
+
+// WriteAppLog appends lines to the log every container in AppNamespace
+// has, as the container runtime writes it (CRI: time, stream, tag P/F).
+func (l *Lab) WriteAppLog(lines ...string) {
+	l.t.Helper()
+	f, err := os.OpenFile(l.appLogFile(), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer f.Close()
+	for _, line := range lines {
+		if _, err := fmt.Fprintf(f, "%s stdout F %s\n", time.Now().UTC().Format(time.RFC3339Nano), line); err != nil {
+			l.t.Fatal(err)
+		}
+	}
 }
 
 func narrowPodReady(t interface{ Fatalf(string, ...any) }, b []byte) []byte {
