@@ -40,8 +40,18 @@ type stack struct {
 // makes the stand-in TLS Secret; the Loki volumes come from the lab.
 func deploy(t *testing.T, example string, claims ...string) *stack {
 	t.Helper()
+	return deployWith(t, example, nil, claims...)
+}
+
+// deployWith is deploy with before run on the lab ahead of the apply (what
+// the cluster must have first, e.g. the object storage).
+func deployWith(t *testing.T, example string, before func(*lab.Lab), claims ...string) *stack {
+	t.Helper()
 	l := lab.Start(t)
 	tr := l.StartTraefik()
+	if before != nil {
+		before(l)
+	}
 	file := filepath.Join(render.RepoRoot(t), "testdata", "examples", example, "loki.yaml")
 	doc := render.Stack(t, file)
 	spec := doc.Stack.Spec

@@ -57,7 +57,14 @@ type program struct {
 var runPrograms = []program{
 	{v1alpha1.DefaultLokiImage, "loki", "/usr/bin/loki"},
 	{v1alpha1.DefaultAlloyImage, "alloy", "/bin/alloy"},
+	{MinIOImage, "minio", "/usr/bin/minio"},
 }
+
+// MinIOImage is the image of the MinIO a test deploys as the stack's
+// object storage (not something loki-cmp renders): the lab runs its MinIO
+// build for it. The tag names no release because the build is a pinned
+// pseudo-version (hack/test-tools.sh).
+const MinIOImage = "quay.io/minio/minio:lab"
 
 // RunImages are the images whose pods the lab runs for real.
 func RunImages() []string {

@@ -89,6 +89,9 @@ func Start(t testing.TB) *Lab {
 	return l
 }
 
+// T is the test the lab belongs to.
+func (l *Lab) T() testing.TB { return l.t }
+
 // Ctx is a context for one call to the lab's API server.
 func (l *Lab) Ctx() context.Context { return context.Background() }
 
