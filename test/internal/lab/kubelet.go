@@ -113,7 +113,8 @@ type runPod struct {
 	restarts int32
 	ready    bool
 	lastProb time.Time
-	hosts    string // path of the pod's /etc/hosts
+	hosts    string    // path of the pod's /etc/hosts
+	exitSeen time.Time // when the running program's exit was noticed
 }
 
 func startKubelet(t testing.TB, l *Lab) *kubelet {
@@ -275,7 +276,7 @@ func (k *kubelet) run(rp *runPod, spec *podSpec) error {
 		p.Stop()
 		return err
 	}
-	rp.proc, rp.started, rp.ready = p, time.Now(), false
+	rp.proc, rp.started, rp.ready, rp.lastProb = p, time.Now(), false, time.Time{}
 	return nil
 }
 
@@ -292,7 +293,18 @@ func (k *kubelet) tend(ctx context.Context, pod *corev1.Pod, rp *runPod) {
 		return
 	}
 	if exited, how := rp.proc.Exited(); exited {
-		k.l.Logf("kubelet: %s: %s exited (%s); restarting:\n%s", rp.key, rp.prog.Tool, how, rp.proc.Tail(2000))
+		// Back off as the kubelet does (CrashLoopBackOff: 10 s doubling to
+		// 5 min; the lab starts at 1 s and stops doubling at 30 s).
+		backoff := min(time.Second<<min(rp.restarts, 5), 30*time.Second)
+		if rp.exitSeen.IsZero() {
+			rp.exitSeen = time.Now()
+			k.l.Logf("kubelet: %s: %s exited (%s); restarting in %s:\n%s", rp.key, rp.prog.Tool, how, backoff, rp.proc.Tail(2000))
+			_ = k.setStatus(ctx, pod, rp)
+		}
+		if time.Since(rp.exitSeen) < backoff {
+			return
+		}
+		rp.exitSeen = time.Time{}
 		rp.restarts++
 		spec, err := k.podSpec(ctx, pod, rp)
 		if err == nil {
@@ -729,8 +741,11 @@ func (k *kubelet) env(ctx context.Context, pod *corev1.Pod, c corev1.Container, 
 	vars := map[string]string{
 		"PATH":     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOSTNAME": pod.Name,
+		// The runtime's HOME when the image's /etc/passwd has no entry for
+		// the user (containerd, CRI-O): the lab's roots have no passwd.
+		"HOME": "/",
 	}
-	order := []string{"PATH", "HOSTNAME"}
+	order := []string{"PATH", "HOSTNAME", "HOME"}
 	set := func(name, val string) {
 		if _, ok := vars[name]; !ok {
 			order = append(order, name)
