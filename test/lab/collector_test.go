@@ -15,17 +15,16 @@ import (
 	"github.com/thedevops/loki-cmp/test/internal/lab"
 )
 
-// TestAlloyShipsPodLogs applies the minimal example (Alloy, the default
-// collector) and follows a line from a pod in another namespace: written
+// checkAlloyShips follows a line from a pod in another namespace: written
 // to the pod's container log (served by the node's kubelet API, which kwok
 // plays), read by real Alloy through the API server's pods/log endpoint as
 // its rendered config says, pushed through the Service to real Loki, and
 // found with LogQL through Traefik, with the labels the docs promise
 // (namespace, pod, container, node_name, app).
-func TestAlloyShipsPodLogs(t *testing.T) {
+func checkAlloyShips(t *testing.T, s *stack) {
 	start := time.Now()
-	s := deploy(t, "minimal", "loki-data-loki-0")
 	l := s.l
+	c := &client{t: t, http: s.c.http, base: s.c.base}
 	app := startApp(t, l, "shop")
 	line := fmt.Sprintf("lab app line %d", time.Now().UnixNano())
 	// Alloy reads from the time it first sees the pod: write until it is shipped.
@@ -33,7 +32,7 @@ func TestAlloyShipsPodLogs(t *testing.T) {
 	l.Eventually("the app's line in Loki, shipped by Alloy", 3*time.Minute, func() string {
 		l.WriteAppLog(line)
 		var err error
-		labels, err = s.c.findStream(s.user, s.password, `{namespace="`+lab.AppNamespace+`"} |= "`+line+`"`, start)
+		labels, err = c.findStream(s.user, s.password, `{namespace="`+lab.AppNamespace+`"} |= "`+line+`"`, start)
 		if err != nil {
 			return err.Error()
 		}
@@ -45,7 +44,7 @@ func TestAlloyShipsPodLogs(t *testing.T) {
 			t.Errorf("label %s = %q, want %q (all: %v)", k, labels[k], v, labels)
 		}
 	}
-	t.Logf("line %q from pod %s/%s found with LogQL after %s; stream labels %v", line, lab.AppNamespace, app.Name, time.Since(start).Round(100*time.Millisecond), labels)
+	t.Logf("line %q written by pod %s/%s found with LogQL %s after it started; stream labels %v", line, lab.AppNamespace, app.Name, time.Since(start).Round(100*time.Millisecond), labels)
 }
 
 // startApp runs a Deployment of one pod in lab.AppNamespace (played by

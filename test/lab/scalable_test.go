@@ -23,7 +23,8 @@ import (
 // the test deploys where the example expects it (minio.minio.svc:9000,
 // the example's keys): three write, two read and two backend pods of real
 // Loki, joined by memberlist through the rendered Service, behind real
-// Traefik; a pushed line is found by a LogQL query.
+// Traefik; a pushed line is found by a LogQL query, and Alloy (the
+// example's collector) ships a pod's log line.
 func TestSimpleScalableFlows(t *testing.T) {
 	start := time.Now()
 	s := deployWith(t, "simple-scalable", startMinIO,
@@ -35,8 +36,10 @@ func TestSimpleScalableFlows(t *testing.T) {
 	line := fmt.Sprintf("lab simple-scalable line %d", time.Now().UnixNano())
 	pushed := s.c.push(s.user, s.password, line)
 	found := s.c.find(s.user, s.password, line, pushed)
-	t.Logf("simple-scalable: no credentials → 401; push → 204 (write path); query_range found %q after %s (read path); lab run %s",
-		line, found, time.Since(start).Round(100*time.Millisecond))
+	t.Logf("simple-scalable: no credentials → 401; push → 204 (write path); query_range found %q after %s (read path)", line, found)
+	t.Run("Alloy ships a pod's log", func(t *testing.T) { checkAlloyShips(t, s) })
+	t.Run("NetworkPolicy selects Loki", func(t *testing.T) { checkNetworkPolicy(t, s.l, s.ns, "loki") })
+	s.l.Logf("simple-scalable lab run: %s in all", time.Since(start).Round(100*time.Millisecond))
 }
 
 // startMinIO deploys MinIO (one pod, the lab's MinIO build, on a lab

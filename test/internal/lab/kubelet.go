@@ -207,6 +207,22 @@ func (k *kubelet) kill(rp *runPod) {
 	k.l.Logf("kubelet: %s stopped (pod deleted)", rp.key)
 }
 
+// end stops every program at once when the test ends (one by one, the
+// ingesters' flushes add up to tens of seconds); it runs once.
+func (k *kubelet) end() {
+	if k.ending.Swap(true) {
+		return
+	}
+	k.mu.Lock()
+	var wg sync.WaitGroup
+	for _, rp := range k.pods {
+		wg.Add(1)
+		go func(p *proc.Process) { defer wg.Done(); p.Stop() }(rp.proc)
+	}
+	k.mu.Unlock()
+	wg.Wait()
+}
+
 // finishDelete removes the pod object once its program has stopped, as the
 // kubelet does (grace period 0, this pod's UID only).
 func (k *kubelet) finishDelete(ctx context.Context, pod *corev1.Pod) {
@@ -260,7 +276,7 @@ func (k *kubelet) run(rp *runPod, spec *podSpec) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS}
 	name := strings.ReplaceAll(rp.key, "/", "_") + "_" + strconv.Itoa(int(rp.restarts))
 	p := proc.Start(k.t, k.l.Dir, name, cmd)
-	k.t.Cleanup(func() { k.ending.Store(true) }) // runs before p's own cleanup
+	k.t.Cleanup(k.end) // runs before p's own cleanup
 	r.Close()
 	host := fmt.Sprintf("veth%d", hostIndex(rp.ip))
 	_ = ipCmd("link", "del", host) // left from this pod's previous run, if any
