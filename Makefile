@@ -4,6 +4,7 @@
 #   make test       every test, against the real programs (builds/installs them once, cached)
 #   make test-unit  go test ./... only (tests whose programs are missing are skipped)
 #   make test-e2e   the test module only (test/: kube-apiserver dry-run, Loki, upgrades)
+#   make test-lab   the live lab only (test/lab: docs/lab.md)
 #   make test-argocd  test/argocd only: Argo CD's cmp-server, the image (buildah), deploy/
 #   make image      the plugin sidecar image $(IMAGE) (docker, else buildah)
 #   make push       push $(IMAGE) to its registry (the same storage make image used)
@@ -33,7 +34,7 @@ TEST_TOOLS := htpasswd kube-apiserver etcd loki vault buildah minio alloy kube-c
 
 export CGO_ENABLED := 0
 
-.PHONY: build run test test-e2e test-argocd test-unit tools image push image-archive release bench fuzz lint clean
+.PHONY: build run test test-e2e test-lab test-argocd test-unit tools image push image-archive release bench fuzz lint clean
 
 build:
 	@$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/loki-cmp
@@ -58,6 +59,11 @@ test: tools
 # The separate test module (test/go.mod): its client-go never enters the main go.mod.
 test-e2e: tools
 	cd test && LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
+
+# The live lab (docs/lab.md): Traefik, kwok and the controllers in the
+# test's own network namespace.
+test-lab: tools
+	cd test && LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 -v ./lab/
 
 # Argo CD's own module tree lives only in test/argocd/go.mod (cold build:
 # 10+ min on 2 cores; cached afterwards).

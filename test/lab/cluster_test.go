@@ -28,21 +28,10 @@ func TestClusterMakesPodsAndEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	labels := map[string]string{"app": "web"}
-	one := int32(1)
-	dep := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "smoke"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &one,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "web", Image: "registry.k8s.io/pause:3.10",
-					Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
-				}}},
-			},
-		},
-	}
+	dep := deployment("smoke", "web", labels, corev1.Container{
+		Name: "web", Image: "registry.k8s.io/pause:3.10",
+		Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+	})
 	if _, err := l.Client.AppsV1().Deployments("smoke").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -103,3 +92,19 @@ func TestClusterMakesPodsAndEndpoints(t *testing.T) {
 }
 
 func intOrName(name string) intstr.IntOrString { return intstr.FromString(name) }
+
+// deployment is a Deployment of one pod with labels and container c.
+func deployment(namespace, name string, labels map[string]string, c corev1.Container, volumes ...corev1.Volume) *appsv1.Deployment {
+	one := int32(1)
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &one,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{c}, Volumes: volumes},
+			},
+		},
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -56,18 +55,7 @@ func startApp(t *testing.T, l *lab.Lab, name string) *corev1.Pod {
 		t.Fatal(err)
 	}
 	labels := map[string]string{"app.kubernetes.io/name": name}
-	one := int32(1)
-	dep := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: lab.AppNamespace},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &one,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: name, Image: "registry.k8s.io/pause:3.10"}}},
-			},
-		},
-	}
+	dep := deployment(lab.AppNamespace, name, labels, corev1.Container{Name: name, Image: "registry.k8s.io/pause:3.10"})
 	if _, err := l.Client.AppsV1().Deployments(lab.AppNamespace).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -53,7 +52,6 @@ func startMinIO(l *lab.Lab) {
 		t.Fatal(err)
 	}
 	labels := map[string]string{"app": "minio"}
-	one := int32(1)
 	l.ProvideVolume("minio", "minio-data", "10Gi")
 	claim := &corev1.PersistentVolumeClaim{
 		ObjectMeta: metav1.ObjectMeta{Name: "minio-data", Namespace: "minio"},
@@ -66,29 +64,16 @@ func startMinIO(l *lab.Lab) {
 	if _, err := l.Client.CoreV1().PersistentVolumeClaims("minio").Create(ctx, claim, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	dep := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "minio", Namespace: "minio"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &one,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{
-					Containers: []corev1.Container{{
-						Name: "minio", Image: lab.MinIOImage,
-						Command: []string{"/usr/bin/minio", "server", "/data", "--address", ":9000", "--console-address", ":9001"},
-						Env: []corev1.EnvVar{
-							{Name: "MINIO_ROOT_USER", Value: user}, {Name: "MINIO_ROOT_PASSWORD", Value: secret},
-						},
-						Ports:          []corev1.ContainerPort{{Name: "s3", ContainerPort: 9000}},
-						ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/minio/health/ready", Port: intstr.FromString("s3")}}, PeriodSeconds: 1},
-						VolumeMounts:   []corev1.VolumeMount{{Name: "data", MountPath: "/data"}},
-					}},
-					Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "minio-data"}}}},
-				},
-			},
+	dep := deployment("minio", "minio", labels, corev1.Container{
+		Name: "minio", Image: lab.MinIOImage,
+		Command: []string{"/usr/bin/minio", "server", "/data", "--address", ":9000", "--console-address", ":9001"},
+		Env: []corev1.EnvVar{
+			{Name: "MINIO_ROOT_USER", Value: user}, {Name: "MINIO_ROOT_PASSWORD", Value: secret},
 		},
-	}
+		Ports:          []corev1.ContainerPort{{Name: "s3", ContainerPort: 9000}},
+		ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/minio/health/ready", Port: intstr.FromString("s3")}}, PeriodSeconds: 1},
+		VolumeMounts:   []corev1.VolumeMount{{Name: "data", MountPath: "/data"}},
+	}, corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "minio-data"}}})
 	if _, err := l.Client.AppsV1().Deployments("minio").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}

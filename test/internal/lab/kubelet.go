@@ -138,19 +138,11 @@ func startKubelet(t testing.TB, l *Lab) *kubelet {
 }
 
 func (k *kubelet) loop() {
-	defer close(k.done)
-	tick := time.NewTicker(300 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-k.stop:
-			return
-		case <-tick.C:
-		}
+	pollLoop(300*time.Millisecond, k.stop, k.done, func() {
 		if err := k.sync(); err != nil {
 			k.l.Logf("kubelet: %v", err)
 		}
-	}
+	})
 }
 
 func (k *kubelet) sync() error {

@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -275,4 +274,18 @@ func (l *Lab) Logf(format string, a ...any) {
 	l.t.Logf("lab +%s: %s", time.Since(l.started).Round(100*time.Millisecond), fmt.Sprintf(format, a...))
 }
 
-func joinLines(lines []string) string { return strings.Join(lines, "\n") }
+// pollLoop calls fn every period until stop is closed, then closes done:
+// the lab's kubelet and service proxy re-read the cluster this way.
+func pollLoop(period time.Duration, stop <-chan struct{}, done chan<- struct{}, fn func()) {
+	defer close(done)
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		fn()
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -46,8 +47,7 @@ const (
 // Main is the TestMain of a package that uses the lab. The first run
 // fetches what the lab reads from the module cache (the network is gone
 // afterwards), then re-executes the test binary in new network and mount
-// namespaces (unshare(1); as root, or mapped to root in a new user
-// namespace otherwise) and exits with its status. Inside, it builds the
+// namespaces (unshare(1), as root) and exits with its status. Inside, it builds the
 // lab's network and runs the tests. The namespaces end with the process:
 // nothing is left on the machine.
 func Main(m *testing.M) {
@@ -65,10 +65,13 @@ func Main(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
 		os.Exit(1)
 	}
-	args := []string{"--net", "--mount", "--uts", "--propagation", "private", "--fork", "--kill-child"}
 	if os.Geteuid() != 0 {
-		args = append(args, "--map-root-user")
+		// An unprivileged user namespace maps only the caller's own uid, and
+		// the pods run as their own users (Loki: runAsUser 10001, fsGroup).
+		os.Setenv(envUnusable, "the lab needs root (to run each pod as its own uid and gid in namespaces of its own); uid is "+strconv.Itoa(os.Geteuid()))
+		os.Exit(m.Run())
 	}
+	args := []string{"--net", "--mount", "--uts", "--propagation", "private", "--fork", "--kill-child"}
 	probe := exec.Command("unshare", append(args, "true")...)
 	if out, err := probe.CombinedOutput(); err != nil {
 		// Tests that need the lab skip (or fail under LOKI_CMP_REQUIRE_TOOLS)

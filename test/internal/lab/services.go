@@ -68,19 +68,11 @@ func startServiceProxy(t testing.TB, client kubernetes.Interface) *serviceProxy 
 }
 
 func (p *serviceProxy) loop() {
-	defer close(p.done)
-	tick := time.NewTicker(300 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-tick.C:
-		}
+	pollLoop(300*time.Millisecond, p.stop, p.done, func() {
 		if p.sync() == nil {
 			_ = writeIfChanged(hostsFile, p.hostsFor(nil, ""))
 		}
-	}
+	})
 }
 
 func (p *serviceProxy) sync() error {
