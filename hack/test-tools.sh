@@ -8,7 +8,7 @@
 #
 # Tools: htpasswd etcd buildah openssl (Debian packages; alias "apt" for all four),
 #        kube-apiserver loki vault minio alloy (built from Go module source),
-#        kube-controller-manager kube-scheduler kwok traefik (the live lab's,
+#        kube-controller-manager kube-scheduler kwok traefik promtail (the live lab's,
 #        test/lab; built from Go module source).
 #
 # Cache: ${LOKI_CMP_TOOLS_CACHE:-$HOME/.cache/loki-cmp-test}
@@ -58,9 +58,15 @@ ALLOY_VERSION=v1.11.0
 ALLOY_SYNTAX_VERSION=v0.1.1   # v0.1.0 lacks syntax/typecheck
 KWOK_VERSION=v0.8.0           # sigs.k8s.io/kwok (the lab's kubelets)
 TRAEFIK_VERSION=v3.7.10       # v3.7.11-13: dependencies refused by the proxy (403)
+# Promtail lives in the Loki module up to 3.6 (3.7 dropped it). The seed's
+# image is promtail:3.6.11, but the proxy refuses every 3.6 module of Loki
+# (403 "This module version is not available": v3.6.0, v3.6.9, v3.6.10,
+# v3.6.11) and v3.5.0 is the newest it serves: the lab runs that build for
+# the image (docs/lab.md says so).
+PROMTAIL_VERSION=v3.5.0
 
 APT_TOOLS=(htpasswd etcd buildah openssl)
-GO_TOOLS=(kube-apiserver loki vault minio alloy kube-controller-manager kube-scheduler kwok traefik)
+GO_TOOLS=(kube-apiserver loki vault minio alloy kube-controller-manager kube-scheduler kwok traefik promtail)
 ALL_TOOLS=("${APT_TOOLS[@]}" "${GO_TOOLS[@]}")
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -420,6 +426,25 @@ build_loki() { # work out
     -o "$out" ./cmd/loki
 }
 
+# -- promtail: the seed's collector, from the Loki module ---------------------
+# Built without cgo, so without the systemd journal target (build tag
+# promtail_journal_enabled): the rendered config tails files only. Not
+# slimmer otherwise: its targets and stages are one registry of the config.
+build_promtail() { # work out
+  local work=$1 out=$2 b=github.com/grafana/loki/v3/pkg/util/build
+  step "copy github.com/grafana/loki/v3@$PROMTAIL_VERSION"
+  copy_module "github.com/grafana/loki/v3@$PROMTAIL_VERSION" "$work/src"
+  cd "$work/src"
+  if grep -q '^replace github.com/grafana/loki/pkg/push' go.mod; then
+    step "go mod edit -dropreplace=github.com/grafana/loki/pkg/push"
+    go mod edit -dropreplace=github.com/grafana/loki/pkg/push
+  fi
+  step "go build ./clients/cmd/promtail"
+  go build -mod=mod -trimpath \
+    -ldflags="-s -w -X $b.Version=${PROMTAIL_VERSION#v} -X $b.Branch=HEAD" \
+    -o "$out" ./clients/cmd/promtail
+}
+
 # -- vault: slim build of the module source -----------------------------------
 # Upstream's own `minimal` build tag (command/commands_min.go,
 # helper/builtinplugins/registry_min.go) leaves out what no test touches:
@@ -569,6 +594,7 @@ tool_kube-apiserver() { ensure_go kube-apiserver "$KUBE_VERSION" build_kube_apis
 tool_kube-controller-manager() { ensure_go kube-controller-manager "$KUBE_VERSION" build_kube_controller_manager "--version" "$KUBE_VERSION"; }
 tool_kube-scheduler() { ensure_go kube-scheduler "$KUBE_VERSION" build_kube_scheduler "--version" "$KUBE_VERSION"; }
 tool_kwok() { ensure_go kwok "$KWOK_VERSION" build_kwok "--version" "${KWOK_VERSION#v}"; }
+tool_promtail() { ensure_go promtail "$PROMTAIL_VERSION" build_promtail "-version" "${PROMTAIL_VERSION#v}"; }
 tool_traefik() { ensure_go traefik "$TRAEFIK_VERSION" build_traefik "version" "$TRAEFIK_VERSION"; }
 tool_loki()  { ensure_go loki  "$LOKI_VERSION"  build_loki  "-version" "${LOKI_VERSION#v}"; }
 tool_vault() { ensure_go vault "$VAULT_VERSION-$VAULT_RECIPE" build_vault "version" "$VAULT_VERSION"; }
@@ -606,7 +632,7 @@ main() {
           "openssl apt:openssl" "kube-apiserver $KUBE_VERSION" "loki $LOKI_VERSION" \
           "vault $VAULT_VERSION-$VAULT_RECIPE" "minio $MINIO_VERSION" "alloy $ALLOY_VERSION" \
           "kube-controller-manager $KUBE_VERSION" "kube-scheduler $KUBE_VERSION" \
-          "kwok $KWOK_VERSION" "traefik $TRAEFIK_VERSION"
+          "kwok $KWOK_VERSION" "traefik $TRAEFIK_VERSION" "promtail $PROMTAIL_VERSION"
         return 0 ;;
       -h|--help) usage; return 0 ;;
       all) want+=("${ALL_TOOLS[@]}") ;;
@@ -614,7 +640,7 @@ main() {
       apache2-utils) want+=(htpasswd) ;;
       etcd-server) want+=(etcd) ;;
       htpasswd|etcd|buildah|openssl|kube-apiserver|loki|vault|minio|alloy) want+=("$a") ;;
-      kube-controller-manager|kube-scheduler|kwok|traefik) want+=("$a") ;;
+      kube-controller-manager|kube-scheduler|kwok|traefik|promtail) want+=("$a") ;;
       *) usage; printf 'test-tools: ERROR: unknown tool %q\n' "$a" >&2; exit 2 ;;
     esac
   done
@@ -644,7 +670,7 @@ main() {
 # from earlier cold runs (vault, alloy: the slim builds' CPU minutes over 2
 # cores). With these the cold run of 2026-12-01 had lanes of 1,425 s and
 # 1,480 s (see the top): balanced, so they stay.
-declare -A COST=([vault]=7 [loki]=15 [kube-apiserver]=10 [minio]=8 [alloy]=7 [traefik]=14 [kube-controller-manager]=5 [kube-scheduler]=1 [kwok]=5)
+declare -A COST=([vault]=7 [loki]=15 [kube-apiserver]=10 [minio]=8 [alloy]=7 [traefik]=14 [kube-controller-manager]=5 [kube-scheduler]=1 [kwok]=5 [promtail]=8)
 run_lanes() { # tool...
   local -a lanes=() load=() pids=() sorted
   local i t best rc=0

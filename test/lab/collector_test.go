@@ -14,21 +14,23 @@ import (
 	"github.com/thedevops/loki-cmp/test/internal/lab"
 )
 
-// checkAlloyShips follows a line from a pod in another namespace: written
-// to the pod's container log (served by the node's kubelet API, which kwok
-// plays), read by real Alloy through the API server's pods/log endpoint as
-// its rendered config says, pushed through the Service to real Loki, and
+// checkCollectorShips follows a line from a pod in another namespace:
+// written to the pod's container log (lab.WriteAppLog), read by the real
+// collector as its rendered config says (Alloy: through the API server's
+// pods/log endpoint, served by kwok as the node's kubelet; Promtail: from
+// the node's /var/log/pods), pushed through the Service to real Loki, and
 // found with LogQL through Traefik, with the labels the docs promise
 // (namespace, pod, container, node_name, app).
-func checkAlloyShips(t *testing.T, s *stack) {
+func checkCollectorShips(t *testing.T, s *stack, collector string) {
 	start := time.Now()
 	l := s.l
 	c := &client{t: t, http: s.c.http, base: s.c.base}
 	app := startApp(t, l, "shop")
 	line := fmt.Sprintf("lab app line %d", time.Now().UnixNano())
-	// Alloy reads from the time it first sees the pod: write until it is shipped.
+	// A collector reads from the time it first sees the pod (Alloy) or
+	// the file (Promtail): write until the line is shipped.
 	var labels map[string]string
-	l.Eventually("the app's line in Loki, shipped by Alloy", 3*time.Minute, func() string {
+	l.Eventually("the app's line in Loki, shipped by "+collector, 3*time.Minute, func() string {
 		l.WriteAppLog(line)
 		var err error
 		labels, err = c.findStream(s.user, s.password, `{namespace="`+lab.AppNamespace+`"} |= "`+line+`"`, start)
@@ -43,7 +45,7 @@ func checkAlloyShips(t *testing.T, s *stack) {
 			t.Errorf("label %s = %q, want %q (all: %v)", k, labels[k], v, labels)
 		}
 	}
-	t.Logf("line %q written by pod %s/%s found with LogQL %s after it started; stream labels %v", line, lab.AppNamespace, app.Name, time.Since(start).Round(100*time.Millisecond), labels)
+	t.Logf("%s: line %q written by pod %s/%s found with LogQL %s after the pod started; stream labels %v", collector, line, lab.AppNamespace, app.Name, time.Since(start).Round(100*time.Millisecond), labels)
 }
 
 // startApp runs a Deployment of one pod in lab.AppNamespace (played by

@@ -36,7 +36,8 @@ func TestSimpleScalableFlows(t *testing.T) {
 	pushed := s.c.push(s.user, s.password, line)
 	found := s.c.find(s.user, s.password, line, pushed)
 	t.Logf("simple-scalable: no credentials → 401; push → 204 (write path); query_range found %q after %s (read path)", line, found)
-	t.Run("Alloy ships a pod's log", func(t *testing.T) { checkAlloyShips(t, s) })
+	t.Run("Alloy ships a pod's log", func(t *testing.T) { checkCollectorShips(t, s, "Alloy") })
+	t.Run("Traefik's view", func(t *testing.T) { checkTraefik(t, s.tr, s.ns) })
 	t.Run("NetworkPolicy selects Loki", func(t *testing.T) { checkNetworkPolicy(t, s.l, s.ns, "loki") })
 	s.l.Logf("simple-scalable lab run: %s in all", time.Since(start).Round(100*time.Millisecond))
 }

@@ -82,7 +82,8 @@ func deployWith(t *testing.T, example string, before func(*lab.Lab), claims ...s
 }
 
 // TestSeedFlows applies the seed example (the reference deployment) to
-// the lab and walks the access flow through real Traefik to real Loki.
+// the lab and walks the access flow through real Traefik to real Loki, and
+// the data flow from a pod's log through Promtail (the seed's collector).
 func TestSeedFlows(t *testing.T) {
 	start := time.Now()
 	s := deploy(t, "seed", "loki-data-loki-0")
@@ -133,6 +134,8 @@ func TestSeedFlows(t *testing.T) {
 	t.Run("NetworkPolicy selects Loki", func(t *testing.T) {
 		checkNetworkPolicy(t, l, ns, "loki")
 	})
+
+	t.Run("Promtail ships a pod's log", func(t *testing.T) { checkCollectorShips(t, s, "Promtail") })
 
 	t.Run("password rotation", func(t *testing.T) {
 		c.t = t

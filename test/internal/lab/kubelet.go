@@ -26,7 +26,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/thedevops/loki-cmp/api/v1alpha1"
-	"github.com/thedevops/loki-cmp/internal/testtools"
 	"github.com/thedevops/loki-cmp/test/internal/proc"
 )
 
@@ -57,6 +56,9 @@ type program struct {
 var runPrograms = []program{
 	{v1alpha1.DefaultLokiImage, "loki", "/usr/bin/loki"},
 	{v1alpha1.DefaultAlloyImage, "alloy", "/bin/alloy"},
+	// The lab's Promtail is v3.5.0 for this 3.6.11 image: the newest Loki
+	// module (where Promtail lives) the proxy serves (hack/test-tools.sh).
+	{v1alpha1.DefaultPromtailImage, "promtail", "/usr/bin/promtail"},
 	{MinIOImage, "minio", "/usr/bin/minio"},
 }
 
@@ -486,7 +488,7 @@ func (k *kubelet) podSpec(ctx context.Context, pod *corev1.Pod, rp *runPod) (*po
 		}
 		spec.Args = append(append([]string{}, c.Command[1:]...), c.Args...)
 	}
-	bin := testtools.Find(k.t, rp.prog.Tool)
+	bin := k.l.programs[rp.prog.Tool]
 	if real, err := filepath.EvalSymlinks(bin); err == nil {
 		bin = real
 	}

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/thedevops/loki-cmp/internal/testtools"
 	"github.com/thedevops/loki-cmp/test/internal/apiserver"
 	"github.com/thedevops/loki-cmp/test/internal/proc"
@@ -179,17 +182,45 @@ spec:
 	return p
 }
 
-// WriteAppLog appends lines to the log every container in AppNamespace
-// has, as the container runtime writes it (CRI: time, stream, tag P/F).
+// WriteAppLog appends lines to the log of every container in AppNamespace,
+// as the container runtime writes it (CRI: time, stream, tag P/F), where
+// each collector reads it: the file kwok serves pods/log from (Alloy reads
+// through the API server), and the node's /var/log/pods/<ns>_<pod>_<uid>/
+// <container>/0.log of every running pod (Promtail tails those; the node's
+// root is Dir/node, which hostPath volumes map to).
 func (l *Lab) WriteAppLog(lines ...string) {
 	l.t.Helper()
-	f, err := os.OpenFile(l.appLogFile(), os.O_APPEND|os.O_WRONLY, 0)
+	var b strings.Builder
+	for _, line := range lines {
+		fmt.Fprintf(&b, "%s stdout F %s\n", time.Now().UTC().Format(time.RFC3339Nano), line)
+	}
+	files := []string{l.appLogFile()}
+	pods, err := l.Client.CoreV1().Pods(AppNamespace).List(l.Ctx(), metav1.ListOptions{})
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	defer f.Close()
-	for _, line := range lines {
-		if _, err := fmt.Fprintf(f, "%s stdout F %s\n", time.Now().UTC().Format(time.RFC3339Nano), line); err != nil {
+	for _, p := range pods.Items {
+		if p.Status.Phase != corev1.PodRunning {
+			continue
+		}
+		for _, c := range p.Spec.Containers {
+			files = append(files, filepath.Join(l.Dir, "node", "var", "log", "pods",
+				p.Namespace+"_"+p.Name+"_"+string(p.UID), c.Name, "0.log"))
+		}
+	}
+	for _, name := range files {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			l.t.Fatal(err)
+		}
+		f, err := os.OpenFile(name, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		_, err = f.WriteString(b.String())
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			l.t.Fatal(err)
 		}
 	}

@@ -48,6 +48,7 @@ type Lab struct {
 	Kubeconfig string
 
 	t        testing.TB
+	programs map[string]string // tool -> path, for the lab's kubelet
 	kubelet  *kubelet
 	services *serviceProxy
 	started  time.Time
@@ -64,7 +65,12 @@ func Start(t testing.TB) *Lab {
 		}
 		t.Skipf("the lab cannot run here: %s", why)
 	}
-	l := &Lab{t: t, started: time.Now(), Dir: t.TempDir()}
+	l := &Lab{t: t, started: time.Now(), Dir: t.TempDir(), programs: map[string]string{}}
+	// Every program the lab's kubelet may run is looked up here, on the
+	// test's goroutine, where a missing one can skip or fail the test.
+	for _, p := range runPrograms {
+		l.programs[p.Tool] = testtools.Find(t, p.Tool)
+	}
 	l.API = apiserver.StartWith(t, apiserver.Options{Address: HostIP, Port: 6443, ServiceCIDR: serviceCIDR})
 	client, err := kubernetes.NewForConfig(l.API.Config)
 	if err != nil {
