@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -105,18 +106,19 @@ type kubelet struct {
 }
 
 type runPod struct {
-	key      string // namespace/name
-	uid      types.UID
-	prog     program
-	ip       string
-	dir      string
-	proc     *proc.Process
-	started  time.Time
-	restarts int32
-	ready    bool
-	lastProb time.Time
-	hosts    string    // path of the pod's /etc/hosts
-	exitSeen time.Time // when the running program's exit was noticed
+	key       string // namespace/name
+	container string // the first container's name (the one run)
+	uid       types.UID
+	prog      program
+	ip        string
+	dir       string
+	proc      *proc.Process
+	started   time.Time
+	restarts  int32
+	ready     bool
+	lastProb  time.Time
+	hosts     string    // path of the pod's /etc/hosts
+	exitSeen  time.Time // when the running program's exit was noticed
 }
 
 func startKubelet(t testing.TB, l *Lab) *kubelet {
@@ -240,7 +242,7 @@ func (k *kubelet) start(ctx context.Context, pod *corev1.Pod, prog program) erro
 	ip := runPodNet + strconv.Itoa(k.nextIP)
 	k.nextIP++
 	k.mu.Unlock()
-	rp := &runPod{key: pod.Namespace + "/" + pod.Name, uid: pod.UID, prog: prog, ip: ip,
+	rp := &runPod{key: pod.Namespace + "/" + pod.Name, container: pod.Spec.Containers[0].Name, uid: pod.UID, prog: prog, ip: ip,
 		dir: filepath.Join(k.l.Dir, "pods", pod.Namespace+"_"+pod.Name+"_"+string(pod.UID))}
 	spec, err := k.podSpec(ctx, pod, rp)
 	if err != nil {
@@ -269,8 +271,14 @@ func (k *kubelet) run(rp *runPod, spec *podSpec) error {
 	cmd.ExtraFiles = []*os.File{r}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS}
 	name := strings.ReplaceAll(rp.key, "/", "_") + "_" + strconv.Itoa(int(rp.restarts))
+	clog, err := k.containerLog(rp)
+	if err != nil {
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = &criWriter{f: clog, stream: "stdout"}, &criWriter{f: clog, stream: "stderr"}
 	p := proc.Start(k.t, k.l.Dir, name, cmd)
-	k.t.Cleanup(k.end) // runs before p's own cleanup
+	go func() { <-p.Done(); clog.Close() }() // written by the output copiers until then
+	k.t.Cleanup(k.end)                       // runs before p's own cleanup
 	r.Close()
 	host := fmt.Sprintf("veth%d", hostIndex(rp.ip))
 	_ = ipCmd("link", "del", host) // left from this pod's previous run, if any
@@ -288,6 +296,41 @@ func (k *kubelet) run(rp *runPod, spec *podSpec) error {
 	}
 	rp.proc, rp.started, rp.ready, rp.lastProb = p, time.Now(), false, time.Time{}
 	return nil
+}
+
+// containerLog opens the container's log where the runtime writes it on
+// the node, /var/log/pods/<ns>_<pod>_<uid>/<container>/<restarts>.log
+// (what Promtail tails).
+func (k *kubelet) containerLog(rp *runPod) (*os.File, error) {
+	ns, name, _ := strings.Cut(rp.key, "/")
+	dir := filepath.Join(k.l.Dir, "node", "var", "log", "pods", ns+"_"+name+"_"+string(rp.uid), rp.container)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(filepath.Join(dir, strconv.Itoa(int(rp.restarts))+".log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o640)
+}
+
+// criWriter writes a stream's lines in the CRI log format the kubelet
+// serves and collectors parse: "<RFC 3339 time> <stream> F <line>".
+type criWriter struct {
+	f      *os.File
+	stream string
+	buf    []byte
+}
+
+func (w *criWriter) Write(b []byte) (int, error) {
+	w.buf = append(w.buf, b...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		line := fmt.Sprintf("%s %s F %s\n", time.Now().UTC().Format(time.RFC3339Nano), w.stream, w.buf[:i])
+		w.buf = w.buf[i+1:]
+		if _, err := w.f.WriteString(line); err != nil {
+			return len(b), err
+		}
+	}
 }
 
 func hostIndex(ip string) int {

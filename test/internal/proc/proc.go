@@ -7,6 +7,7 @@ package proc
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +37,9 @@ func Start(t testing.TB, dir, name string, cmd *exec.Cmd) *Process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout, cmd.Stderr = log, log
+	// Where the caller set writers of its own (the lab's container log),
+	// the output goes there too.
+	cmd.Stdout, cmd.Stderr = tee(log, cmd.Stdout), tee(log, cmd.Stderr)
 	// A caller's attributes (e.g. the lab's namespaces) are kept.
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
@@ -55,6 +58,13 @@ func Start(t testing.TB, dir, name string, cmd *exec.Cmd) *Process {
 		}
 	})
 	return p
+}
+
+func tee(log *os.File, w io.Writer) io.Writer {
+	if w == nil {
+		return log
+	}
+	return io.MultiWriter(log, w)
 }
 
 // Stop ends the process group: SIGTERM, then SIGKILL after 10 s. It is
