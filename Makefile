@@ -51,10 +51,22 @@ run: build
 tools:
 	hack/test-tools.sh $(TEST_TOOLS)
 
+# The three modules' tests run side by side: the live lab (test/lab, the
+# longest, ~4 min) spends most of its time waiting for programs and probes,
+# not on the CPU. Every run's output is kept whole and printed when it ends;
+# make test fails if any of them failed.
 test: tools
-	LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
-	cd test && LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
-	cd test/argocd && LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
+	@dir=$$(mktemp -d); rc=0; \
+	run() { name=$$1; shift; ( "$$@" >"$$dir/$$name.log" 2>&1; echo $$? >"$$dir/$$name.rc" ) & }; \
+	run test-module sh -c 'cd test && LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...'; \
+	run main sh -c 'LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...'; \
+	run argocd sh -c 'cd test/argocd && LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...'; \
+	wait; \
+	for name in main test-module argocd; do \
+		echo "== go test ($$name): exit $$(cat $$dir/$$name.rc)"; cat "$$dir/$$name.log"; \
+		[ "$$(cat $$dir/$$name.rc)" = 0 ] || rc=1; \
+	done; \
+	rm -rf "$$dir"; exit $$rc
 
 # The separate test module (test/go.mod): its client-go never enters the main go.mod.
 test-e2e: tools
