@@ -37,14 +37,20 @@
 # <= 75 min and a warm one <= 10 min, on the 2-core machine; a new program
 # states its cold build time and the new totals. docs/performance.md has the
 # measured runs and the ledger of what the live lab's programs add.
-# Cold builds in the cold .ci/run of 2026-12-01 (two lanes, 2 cores):
-#   program          cold wall   binary   slimmer?
-#   loki             777 s       150 MB   no: see build_loki
-#   kube-apiserver   645 s        98 MB   no: see build_kube_apiserver
-#   minio            312 s       107 MB   no: see build_minio
-#   vault (slim)     648 s       133 MB   was 2,155 s, 365 MB in full
-#   alloy (slim)     523 s        98 MB   was 2,065 s, 517 MB, ~6 GB RAM, cgo
-# Lanes: loki+vault 1,425 s, kube-apiserver+minio+alloy 1,480 s.
+# Cold builds in the cold .ci/run of 2026-12-02 (two lanes, 2 cores; the
+# figures of 2026-12-01, before the lab's programs, in parentheses):
+#   program                  cold wall   slimmer?
+#   loki                     1,012 s (777)  no: see build_loki
+#   traefik                  1,017 s        no: see build_traefik
+#   kube-apiserver             453 s (645)  no: see build_kube_apiserver
+#   vault (slim)               585 s (648)  was 2,155 s, 365 MB in full
+#   alloy (slim)               460 s (523)  was 2,065 s, 517 MB, ~6 GB RAM, cgo
+#   promtail                   418 s        after loki: shares its build cache
+#   minio                      221 s (312)  no: see build_minio
+#   kwok                       126 s
+#   kube-controller-manager     57 s        after kube-apiserver (same cache)
+#   kube-scheduler              48 s
+# Lanes: 2,159 s and 2,238 s. docs/performance.md has the whole runs.
 set -Eeuo pipefail
 
 # ---- pins -------------------------------------------------------------------
