@@ -132,11 +132,7 @@ func startKubelet(t testing.TB, l *Lab) *kubelet {
 	t.Cleanup(func() {
 		close(k.stop)
 		<-k.done
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		for _, p := range k.pods {
-			p.proc.Stop()
-		}
+		k.end() // a no-op when a pod's cleanup has run it already
 	})
 	return k
 }
@@ -546,7 +542,7 @@ func (k *kubelet) podSpec(ctx context.Context, pod *corev1.Pod, rp *runPod) (*po
 		{Src: "/etc/resolv.conf", Dst: "/etc/resolv.conf", File: true, ReadOnly: true},
 		{Src: "/etc/ssl/certs", Dst: "/etc/ssl/certs", ReadOnly: true},
 	}
-	vols, err := k.volumes(ctx, pod, rp, gid)
+	vols, err := k.volumes(ctx, pod, rp)
 	if err != nil {
 		return nil, err
 	}
@@ -605,7 +601,7 @@ func podUser(pod *corev1.Pod, c corev1.Container) (uid, gid int, groups []int) {
 }
 
 // volumes materializes the pod's volumes and returns their directories.
-func (k *kubelet) volumes(ctx context.Context, pod *corev1.Pod, rp *runPod, gid int) (map[string]string, error) {
+func (k *kubelet) volumes(ctx context.Context, pod *corev1.Pod, rp *runPod) (map[string]string, error) {
 	fsGroup := -1
 	if sc := pod.Spec.SecurityContext; sc != nil && sc.FSGroup != nil {
 		fsGroup = int(*sc.FSGroup)
@@ -663,7 +659,6 @@ func (k *kubelet) volumes(ctx context.Context, pod *corev1.Pod, rp *runPod, gid 
 		}
 		out[v.Name] = dir
 	}
-	_ = gid
 	return out, nil
 }
 

@@ -112,11 +112,7 @@ const podReadySelector = "  selector:\n    matchExpressions:\n"
 
 func (l *Lab) startKwok() {
 	t := l.t
-	pins, err := Pins()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := apiserver.ModuleDir(t, kwokModule, pins["kwok"])
+	dir := apiserver.ModuleDir(t, kwokModule, l.pins["kwok"])
 	args := []string{
 		"--kubeconfig=" + l.Kubeconfig,
 		"--manage-all-nodes=false",

@@ -49,6 +49,7 @@ type Lab struct {
 
 	t        testing.TB
 	programs map[string]string // tool -> path, for the lab's kubelet
+	pins     map[string]string // hack/test-tools.sh --list, read once
 	kubelet  *kubelet
 	services *serviceProxy
 	started  time.Time
@@ -79,11 +80,10 @@ func Start(t testing.TB) *Lab {
 	l.Client = client
 	l.Kubeconfig = l.writeKubeconfig()
 	l.startControllers()
-	pins, err := Pins()
-	if err != nil {
+	if l.pins, err = Pins(); err != nil {
 		t.Fatal(err)
 	}
-	l.API.InstallCRDs(t, labCRDSources(pins))
+	l.API.InstallCRDs(t, labCRDSources(l.pins))
 	l.createNode()
 	l.createClusterObjects()
 	l.startKwok()
