@@ -8,8 +8,9 @@
 #
 # Tools: htpasswd etcd buildah openssl (Debian packages; alias "apt" for all four),
 #        kube-apiserver loki vault minio alloy (built from Go module source),
-#        kube-controller-manager kube-scheduler kwok traefik promtail (the live lab's,
-#        test/lab; built from Go module source).
+#        kube-controller-manager kube-scheduler kwok traefik promtail prometheus
+#        prometheus-operator (the live lab's, test/lab; built from Go module source;
+#        prometheus-operator also builds prometheus-config-reloader).
 #
 # Cache: ${LOKI_CMP_TOOLS_CACHE:-$HOME/.cache/loki-cmp-test}
 #   <name>-<version>/<name>   the built binary; the directory appears only
@@ -70,9 +71,17 @@ TRAEFIK_VERSION=v3.7.10       # v3.7.11-13: dependencies refused by the proxy (4
 # v3.6.11) and v3.5.0 is the newest it serves: the lab runs that build for
 # the image (docs/lab.md says so).
 PROMTAIL_VERSION=v3.5.0
+# prometheus-operator: v0.85.0 is the one version the proxy lists. Prometheus:
+# the operator's newest supported release (its PrometheusCompatibilityMatrix
+# ends at v3.5.0, and it refuses to manage older than v2.45.0, which rules out
+# Debian's 2.42); Prometheus 3.x is published as the Go module v0.3xx.y.
+PROMETHEUS_OPERATOR_VERSION=v0.85.0
+PROMETHEUS_VERSION=v3.5.0
+PROMETHEUS_MODULE_VERSION=v0.305.0
 
 APT_TOOLS=(htpasswd etcd buildah openssl)
-GO_TOOLS=(kube-apiserver loki vault minio alloy kube-controller-manager kube-scheduler kwok traefik promtail)
+GO_TOOLS=(kube-apiserver loki vault minio alloy kube-controller-manager kube-scheduler kwok traefik promtail
+  prometheus prometheus-operator)
 ALL_TOOLS=("${APT_TOOLS[@]}" "${GO_TOOLS[@]}")
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -436,6 +445,58 @@ build_loki() { # work out
 # Built without cgo, so without the systemd journal target (build tag
 # promtail_journal_enabled): the rendered config tails files only. Not
 # slimmer otherwise: its targets and stages are one registry of the config.
+# -- Prometheus and prometheus-operator (the lab's scrape flow) ---------------
+# Prometheus: built inside a copy of its module (its go.mod has a replace
+# directive, which `go install` refuses). Slimmer: plugins/plugins.go, the
+# generated list of service-discovery plugins ("make plugins" writes it from
+# plugins.yml, the documented way to choose them), is rewritten to the one
+# the operator's scrape configs use, kubernetes; file and http stay (always
+# linked, plugins/minimum.go). Cut: the cloud SDs (aws, azure, gce,
+# openstack, …), whose SDKs are most of the build. A config that names one
+# of them fails to load (tried: "field ec2_sd_configs not found in type
+# config.ScrapeConfig"); nothing the operator writes for a ServiceMonitor
+# does. The UI is not built (no builtinassets tag): the
+# API and /targets' JSON are what the lab reads.
+build_prometheus() { # work out
+  local work=$1 out=$2 v=github.com/prometheus/common/version
+  step "copy github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION"
+  copy_module "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" "$work/src"
+  cd "$work/src"
+  step "plugins/plugins.go: kubernetes service discovery only"
+  grep -q '"github.com/prometheus/prometheus/discovery/kubernetes"' plugins/plugins.go ||
+    die "plugins/plugins.go no longer registers discovery/kubernetes: recheck the recipe"
+  printf '%s\n' '// Written by loki-cmp'"'"'s hack/test-tools.sh: the kubernetes SD only.' '' \
+    'package plugins' '' 'import (' '	// Register kubernetes plugin.' \
+    '	_ "github.com/prometheus/prometheus/discovery/kubernetes"' ')' >plugins/plugins.go
+  step "go build ./cmd/prometheus"
+  go build -mod=mod -trimpath \
+    -ldflags="-s -w -X $v.Version=${PROMETHEUS_VERSION#v} -X $v.Revision=$PROMETHEUS_MODULE_VERSION -X $v.Branch=HEAD" \
+    -o "$out" ./cmd/prometheus
+}
+
+# prometheus-operator: the operator and its prometheus-config-reloader (the
+# init container and sidecar of every Prometheus pod it makes), one module,
+# one build dir. Its go.mod replaces its two nested modules (pkg/apis/
+# monitoring, pkg/client) with ./ paths the module zip leaves out: the
+# replaces are dropped, so the same versions come from the proxy. Not
+# slimmer: one controller with no plugin registry.
+build_prometheus_operator() { # work out
+  local work=$1 out=$2 v=github.com/prometheus/common/version m
+  local mod=github.com/prometheus-operator/prometheus-operator
+  step "copy $mod@$PROMETHEUS_OPERATOR_VERSION"
+  copy_module "$mod@$PROMETHEUS_OPERATOR_VERSION" "$work/src"
+  cd "$work/src"
+  for m in pkg/apis/monitoring pkg/client; do
+    [[ ! -e "$m/go.mod" ]] || die "$m/go.mod is in the module zip now: drop this step"
+    step "go mod edit: drop the replace of $mod/$m, require it at $PROMETHEUS_OPERATOR_VERSION"
+    go mod edit -dropreplace="$mod/$m" -require="$mod/$m@$PROMETHEUS_OPERATOR_VERSION"
+  done
+  local ld="-s -w -X $v.Version=${PROMETHEUS_OPERATOR_VERSION#v} -X $v.Revision=$PROMETHEUS_OPERATOR_VERSION -X $v.Branch=HEAD"
+  step "go build ./cmd/operator ./cmd/prometheus-config-reloader"
+  go build -mod=mod -trimpath -ldflags="$ld" -o "$out" ./cmd/operator
+  go build -mod=mod -trimpath -ldflags="$ld" -o "$(dirname "$out")/prometheus-config-reloader" ./cmd/prometheus-config-reloader
+}
+
 build_promtail() { # work out
   local work=$1 out=$2 b=github.com/grafana/loki/v3/pkg/util/build
   step "copy github.com/grafana/loki/v3@$PROMTAIL_VERSION"
@@ -601,6 +662,14 @@ tool_kube-controller-manager() { ensure_go kube-controller-manager "$KUBE_VERSIO
 tool_kube-scheduler() { ensure_go kube-scheduler "$KUBE_VERSION" build_kube_scheduler "--version" "$KUBE_VERSION"; }
 tool_kwok() { ensure_go kwok "$KWOK_VERSION" build_kwok "--version" "${KWOK_VERSION#v}"; }
 tool_promtail() { ensure_go promtail "$PROMTAIL_VERSION" build_promtail "-version" "${PROMTAIL_VERSION#v}"; }
+tool_prometheus() { ensure_go prometheus "$PROMETHEUS_VERSION" build_prometheus "--version" "version ${PROMETHEUS_VERSION#v}"; }
+tool_prometheus-operator() {
+  ensure_go prometheus-operator "$PROMETHEUS_OPERATOR_VERSION" build_prometheus_operator "--short-version" "${PROMETHEUS_OPERATOR_VERSION#v}"
+  CUR_STEP="verify prometheus-config-reloader"
+  verify_go "$CACHE/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION/prometheus-config-reloader" "--version" "${PROMETHEUS_OPERATOR_VERSION#v}" quiet ||
+    die "prometheus-config-reloader beside the operator does not report ${PROMETHEUS_OPERATOR_VERSION#v}"
+  link_bin prometheus-config-reloader "../prometheus-operator-$PROMETHEUS_OPERATOR_VERSION/prometheus-config-reloader"
+}
 tool_traefik() { ensure_go traefik "$TRAEFIK_VERSION" build_traefik "version" "$TRAEFIK_VERSION"; }
 tool_loki()  { ensure_go loki  "$LOKI_VERSION"  build_loki  "-version" "${LOKI_VERSION#v}"; }
 tool_vault() { ensure_go vault "$VAULT_VERSION-$VAULT_RECIPE" build_vault "version" "$VAULT_VERSION"; }
@@ -623,7 +692,8 @@ usage() {
 usage: $0 [tool ...]     build/install tools (default: all)
        $0 --print-bin   print the bin directory ($BIN)
        $0 --list        print tool names and pinned versions
-tools: ${ALL_TOOLS[*]}  (aliases: apt, apache2-utils, etcd-server)
+tools: ${ALL_TOOLS[*]}
+  (aliases: apt, apache2-utils, etcd-server, prometheus-config-reloader)
 EOF
 }
 
@@ -638,7 +708,8 @@ main() {
           "openssl apt:openssl" "kube-apiserver $KUBE_VERSION" "loki $LOKI_VERSION" \
           "vault $VAULT_VERSION-$VAULT_RECIPE" "minio $MINIO_VERSION" "alloy $ALLOY_VERSION" \
           "kube-controller-manager $KUBE_VERSION" "kube-scheduler $KUBE_VERSION" \
-          "kwok $KWOK_VERSION" "traefik $TRAEFIK_VERSION" "promtail $PROMTAIL_VERSION"
+          "kwok $KWOK_VERSION" "traefik $TRAEFIK_VERSION" "promtail $PROMTAIL_VERSION" \
+          "prometheus $PROMETHEUS_VERSION" "prometheus-operator $PROMETHEUS_OPERATOR_VERSION"
         return 0 ;;
       -h|--help) usage; return 0 ;;
       all) want+=("${ALL_TOOLS[@]}") ;;
@@ -647,6 +718,8 @@ main() {
       etcd-server) want+=(etcd) ;;
       htpasswd|etcd|buildah|openssl|kube-apiserver|loki|vault|minio|alloy) want+=("$a") ;;
       kube-controller-manager|kube-scheduler|kwok|traefik|promtail) want+=("$a") ;;
+      prometheus|prometheus-operator) want+=("$a") ;;
+      prometheus-config-reloader) want+=(prometheus-operator) ;;
       *) usage; printf 'test-tools: ERROR: unknown tool %q\n' "$a" >&2; exit 2 ;;
     esac
   done
@@ -676,7 +749,7 @@ main() {
 # from earlier cold runs (vault, alloy: the slim builds' CPU minutes over 2
 # cores). With these the cold run of 2026-12-01 had lanes of 1,425 s and
 # 1,480 s (see the top): balanced, so they stay.
-declare -A COST=([vault]=7 [loki]=15 [kube-apiserver]=10 [minio]=8 [alloy]=7 [traefik]=14 [kube-controller-manager]=5 [kube-scheduler]=1 [kwok]=5 [promtail]=8)
+declare -A COST=([vault]=7 [loki]=15 [kube-apiserver]=10 [minio]=8 [alloy]=7 [traefik]=14 [kube-controller-manager]=5 [kube-scheduler]=1 [kwok]=5 [promtail]=8 [prometheus]=8 [prometheus-operator]=5)
 run_lanes() { # tool...
   local -a lanes=() load=() pids=() sorted
   local i t best rc=0
