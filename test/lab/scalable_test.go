@@ -39,6 +39,7 @@ func TestSimpleScalableFlows(t *testing.T) {
 	t.Run("Alloy ships a pod's log", func(t *testing.T) { checkCollectorShips(t, s, "Alloy") })
 	t.Run("Traefik's view", func(t *testing.T) { checkTraefik(t, s.tr, s.ns) })
 	t.Run("NetworkPolicy selects Loki", func(t *testing.T) { checkNetworkPolicy(t, s.l, s.ns, "loki") })
+	t.Run("Prometheus scrapes Loki", func(t *testing.T) { checkScrape(t, s) })
 	s.l.Logf("simple-scalable lab run: %s in all", time.Since(start).Round(100*time.Millisecond))
 }
 

@@ -137,6 +137,8 @@ func TestSeedFlows(t *testing.T) {
 
 	t.Run("Promtail ships a pod's log", func(t *testing.T) { checkCollectorShips(t, s, "Promtail") })
 
+	t.Run("Prometheus scrapes Loki", func(t *testing.T) { checkScrape(t, s) })
+
 	t.Run("password rotation", func(t *testing.T) {
 		c.t = t
 		pid := tr.Proc.Pid()

@@ -45,9 +45,17 @@ import (
 //   - Ready only when the container's own readiness probe passes against
 //     the program, which is what the EndpointSlice controller reads.
 //
+// Init containers whose image is one of these run first, one after another,
+// each to a zero exit, as the kubelet runs them before the pod's containers.
+//
+// The pod's other containers whose image is one of these (sidecars) run
+// beside it in its network namespace; a container whose image is none of
+// them is reported Waiting, and the pod is then never Ready.
+//
 // Limits (docs/lab.md): no image is pulled (the program is the lab's build
-// of the image's version), one container per pod is run, resource limits,
-// seccomp and capabilities are not enforced, the root is not read-only.
+// of the image's version), init containers get a network namespace with
+// loopback only, resource limits, seccomp and capabilities are not
+// enforced, the root is not read-only.
 type program struct {
 	Image string // exact image reference as rendered
 	Tool  string // hack/test-tools.sh name of the binary
@@ -61,6 +69,10 @@ var runPrograms = []program{
 	// module (where Promtail lives) the proxy serves (hack/test-tools.sh).
 	{v1alpha1.DefaultPromtailImage, "promtail", "/usr/bin/promtail"},
 	{MinIOImage, "minio", "/usr/bin/minio"},
+	// What prometheus-operator puts in the Prometheus pods it makes (the
+	// scrape flow, prometheus.go).
+	{PrometheusImage, "prometheus", "/bin/prometheus"},
+	{ConfigReloaderImage, "prometheus-config-reloader", "/bin/prometheus-config-reloader"},
 }
 
 // MinIOImage is the image of the MinIO a test deploys as the stack's
@@ -78,12 +90,17 @@ func RunImages() []string {
 	return out
 }
 
+// programFor is the program of the pod's first container, if the lab runs it.
 func programFor(pod *corev1.Pod) (program, bool) {
 	if len(pod.Spec.Containers) == 0 {
 		return program{}, false
 	}
+	return programOf(pod.Spec.Containers[0].Image)
+}
+
+func programOf(image string) (program, bool) {
 	for _, p := range runPrograms {
-		if pod.Spec.Containers[0].Image == p.Image {
+		if image == p.Image {
 			return p, true
 		}
 	}
@@ -119,6 +136,55 @@ type runPod struct {
 	lastProb  time.Time
 	hosts     string    // path of the pod's /etc/hosts
 	exitSeen  time.Time // when the running program's exit was noticed
+	sidecars  []*sidecar
+	notRun    int // containers whose image the lab has no program for
+}
+
+// sidecar is one of the pod's other containers the lab runs, in the first
+// container's network namespace.
+type sidecar struct {
+	c        corev1.Container
+	prog     program
+	proc     *proc.Process
+	restarts int32
+	exitSeen time.Time
+}
+
+// podReady is the pod's readiness: the first container's, and every other
+// container running (none has a readiness probe the lab would need to run).
+func (rp *runPod) podReady() bool {
+	if !rp.ready || rp.notRun > 0 {
+		return false
+	}
+	for _, sc := range rp.sidecars {
+		if sc.proc == nil {
+			return false
+		}
+		if exited, _ := sc.proc.Exited(); exited {
+			return false
+		}
+	}
+	return true
+}
+
+func (rp *runPod) sidecar(name string) *sidecar {
+	for _, sc := range rp.sidecars {
+		if sc.c.Name == name {
+			return sc
+		}
+	}
+	return nil
+}
+
+// procs are the pod's running programs, sidecars first.
+func (rp *runPod) procs() []*proc.Process {
+	var out []*proc.Process
+	for _, sc := range rp.sidecars {
+		if sc.proc != nil {
+			out = append(out, sc.proc)
+		}
+	}
+	return append(out, rp.proc)
 }
 
 func startKubelet(t testing.TB, l *Lab) *kubelet {
@@ -192,7 +258,9 @@ func (k *kubelet) sync() error {
 }
 
 func (k *kubelet) kill(rp *runPod) {
-	rp.proc.Stop()
+	for _, p := range rp.procs() {
+		p.Stop()
+	}
 	k.mu.Lock()
 	delete(k.pods, rp.uid)
 	k.mu.Unlock()
@@ -208,8 +276,10 @@ func (k *kubelet) end() {
 	k.mu.Lock()
 	var wg sync.WaitGroup
 	for _, rp := range k.pods {
-		wg.Add(1)
-		go func(p *proc.Process) { defer wg.Done(); p.Stop() }(rp.proc)
+		for _, p := range rp.procs() {
+			wg.Add(1)
+			go func(p *proc.Process) { defer wg.Done(); p.Stop() }(p)
+		}
 	}
 	k.mu.Unlock()
 	wg.Wait()
@@ -227,83 +297,180 @@ func (k *kubelet) finishDelete(ctx context.Context, pod *corev1.Pod) {
 	}
 }
 
-// start prepares the pod's root and runs its program; the status says
-// Running, not Ready, until the readiness probe passes.
+// start prepares the pod's root, runs its init containers and then its
+// program; the status says Running, not Ready, until the readiness probe
+// passes.
 func (k *kubelet) start(ctx context.Context, pod *corev1.Pod, prog program) error {
+	rp := &runPod{key: pod.Namespace + "/" + pod.Name, container: pod.Spec.Containers[0].Name, uid: pod.UID, prog: prog,
+		dir: filepath.Join(k.l.Dir, "pods", pod.Namespace+"_"+pod.Name+"_"+string(pod.UID))}
+	if err := k.runInits(ctx, pod, rp); err != nil {
+		return err
+	}
 	k.mu.Lock()
 	if k.nextIP > 254 {
 		k.mu.Unlock()
 		return fmt.Errorf("no pod address left in %s0/24", runPodNet)
 	}
-	ip := runPodNet + strconv.Itoa(k.nextIP)
+	rp.ip = runPodNet + strconv.Itoa(k.nextIP)
 	k.nextIP++
 	k.mu.Unlock()
-	rp := &runPod{key: pod.Namespace + "/" + pod.Name, container: pod.Spec.Containers[0].Name, uid: pod.UID, prog: prog, ip: ip,
-		dir: filepath.Join(k.l.Dir, "pods", pod.Namespace+"_"+pod.Name+"_"+string(pod.UID))}
-	spec, err := k.podSpec(ctx, pod, rp)
+	for _, c := range pod.Spec.Containers[1:] {
+		if p, ok := programOf(c.Image); ok {
+			rp.sidecars = append(rp.sidecars, &sidecar{c: c, prog: p})
+		} else {
+			rp.notRun++
+		}
+	}
+	spec, err := k.podSpec(ctx, pod, rp, pod.Spec.Containers[0], prog)
 	if err != nil {
 		return err
 	}
 	if err := k.run(rp, spec); err != nil {
 		return err
 	}
+	k.runSidecars(ctx, pod, rp)
 	k.mu.Lock()
 	k.pods[pod.UID] = rp
 	k.mu.Unlock()
-	k.l.Logf("kubelet: %s runs %s at %s (pid %d)", rp.key, prog.Tool, ip, rp.proc.Pid())
+	k.l.Logf("kubelet: %s runs %s at %s (pid %d)", rp.key, prog.Tool, rp.ip, rp.proc.Pid())
 	return k.setStatus(ctx, pod, rp)
 }
 
-// run starts the pod's init in its namespaces, gives it a veth on the
-// bridge and then its spec.
+// run starts the pod's program: its init in new namespaces, a veth on the
+// bridge, then its spec.
 func (k *kubelet) run(rp *runPod, spec *podSpec) error {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	cmd := exec.Command(k.self)
-	cmd.Env = []string{envRole + "=" + rolePod, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
-	cmd.ExtraFiles = []*os.File{r}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS}
 	name := strings.ReplaceAll(rp.key, "/", "_") + "_" + strconv.Itoa(int(rp.restarts))
-	clog, err := k.containerLog(rp)
+	p, err := k.spawn(rp, rp.container, int(rp.restarts), name, spec, 0, func(p *proc.Process) error {
+		host := fmt.Sprintf("veth%d", hostIndex(rp.ip))
+		_ = ipCmd("link", "del", host) // left from this pod's previous run, if any
+		if err := ipCmd("link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", strconv.Itoa(p.Pid())); err != nil {
+			return err
+		}
+		return ipCmd("link", "set", host, "master", bridgeName, "up")
+	})
 	if err != nil {
-		return err
-	}
-	cmd.Stdout, cmd.Stderr = &criWriter{f: clog, stream: "stdout"}, &criWriter{f: clog, stream: "stderr"}
-	p := proc.Start(k.t, k.l.Dir, name, cmd)
-	go func() { <-p.Done(); clog.Close() }() // written by the output copiers until then
-	k.t.Cleanup(k.end)                       // runs before p's own cleanup
-	r.Close()
-	host := fmt.Sprintf("veth%d", hostIndex(rp.ip))
-	_ = ipCmd("link", "del", host) // left from this pod's previous run, if any
-	if err := ipCmd("link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", strconv.Itoa(p.Pid())); err != nil {
-		p.Stop()
-		return err
-	}
-	if err := ipCmd("link", "set", host, "master", bridgeName, "up"); err != nil {
-		p.Stop()
-		return err
-	}
-	if err := json.NewEncoder(w).Encode(spec); err != nil {
-		p.Stop()
 		return err
 	}
 	rp.proc, rp.started, rp.ready, rp.lastProb = p, time.Now(), false, time.Time{}
 	return nil
 }
 
+// runSidecars starts the sidecars that are not running, in the first
+// container's network namespace (a failure is logged; tend retries).
+func (k *kubelet) runSidecars(ctx context.Context, pod *corev1.Pod, rp *runPod) {
+	for _, sc := range rp.sidecars {
+		if sc.proc != nil {
+			if exited, _ := sc.proc.Exited(); !exited {
+				continue
+			}
+		}
+		spec, err := k.podSpec(ctx, pod, rp, sc.c, sc.prog)
+		if err != nil {
+			k.l.Logf("kubelet: %s container %s: %v", rp.key, sc.c.Name, err)
+			continue
+		}
+		spec.LoopbackOnly = true // the network is the first container's
+		name := strings.ReplaceAll(rp.key, "/", "_") + "_" + sc.c.Name + "_" + strconv.Itoa(int(sc.restarts))
+		p, err := k.spawn(rp, sc.c.Name, int(sc.restarts), name, spec, rp.proc.Pid(), nil)
+		if err != nil {
+			k.l.Logf("kubelet: %s container %s: %v", rp.key, sc.c.Name, err)
+			continue
+		}
+		sc.proc, sc.exitSeen = p, time.Time{}
+		k.l.Logf("kubelet: %s container %s runs %s beside %s (pid %d)", rp.key, sc.c.Name, sc.prog.Tool, rp.container, p.Pid())
+	}
+}
+
+// spawn starts a container's init process in new mount and UTS namespaces
+// and a new network namespace, or the one of process netOf when it is not
+// 0 (a sidecar: entered with nsenter), with its output in the container's
+// log; it runs prepare (the network) and hands over the spec.
+func (k *kubelet) spawn(rp *runPod, container string, n int, name string, spec *podSpec, netOf int, prepare func(*proc.Process) error) (*proc.Process, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	cmd := exec.Command(k.self)
+	flags := uintptr(syscall.CLONE_NEWNET | syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS)
+	if netOf != 0 {
+		cmd = exec.Command("nsenter", "--net=/proc/"+strconv.Itoa(netOf)+"/ns/net", "--", k.self)
+		flags = syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS
+	}
+	cmd.Env = []string{envRole + "=" + rolePod, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	cmd.ExtraFiles = []*os.File{r}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags}
+	clog, err := k.containerLog(rp, container, n)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = &criWriter{f: clog, stream: "stdout"}, &criWriter{f: clog, stream: "stderr"}
+	p := proc.Start(k.t, k.l.Dir, name, cmd)
+	go func() { <-p.Done(); clog.Close() }() // written by the output copiers until then
+	k.t.Cleanup(k.end)                       // runs before p's own cleanup
+	r.Close()
+	if prepare != nil {
+		if err := prepare(p); err != nil {
+			p.Stop()
+			return nil, err
+		}
+	}
+	if err := json.NewEncoder(w).Encode(spec); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// initTimeout bounds one init container's run.
+const initTimeout = 2 * time.Minute
+
+// runInits runs the pod's init containers one after another, each to a
+// zero exit, before any of its containers starts (a failure is retried on
+// the next sync, as the kubelet retries the pod). Each gets a network
+// namespace with loopback only (limit: a pod's init containers share its
+// network in Kubernetes).
+func (k *kubelet) runInits(ctx context.Context, pod *corev1.Pod, rp *runPod) error {
+	for _, c := range pod.Spec.InitContainers {
+		prog, ok := programOf(c.Image)
+		if !ok {
+			return fmt.Errorf("init container %s: image %s is not one the lab runs", c.Name, c.Image)
+		}
+		spec, err := k.podSpec(ctx, pod, rp, c, prog)
+		if err != nil {
+			return fmt.Errorf("init container %s: %w", c.Name, err)
+		}
+		spec.LoopbackOnly = true
+		name := strings.ReplaceAll(rp.key, "/", "_") + "_init_" + c.Name
+		p, err := k.spawn(rp, c.Name, 0, name, spec, 0, nil)
+		if err != nil {
+			return fmt.Errorf("init container %s: %w", c.Name, err)
+		}
+		select {
+		case <-p.Done():
+		case <-time.After(initTimeout):
+			p.Stop()
+			return fmt.Errorf("init container %s did not end within %s", c.Name, initTimeout)
+		}
+		if code := p.ExitCode(); code != 0 {
+			return fmt.Errorf("init container %s (%s) exited with %d:\n%s", c.Name, prog.Tool, code, p.Tail(2000))
+		}
+		k.l.Logf("kubelet: %s init container %s (%s) completed", rp.key, c.Name, prog.Tool)
+	}
+	return nil
+}
+
 // containerLog opens the container's log where the runtime writes it on
-// the node, /var/log/pods/<ns>_<pod>_<uid>/<container>/<restarts>.log
-// (what Promtail tails).
-func (k *kubelet) containerLog(rp *runPod) (*os.File, error) {
+// the node, /var/log/pods/<ns>_<pod>_<uid>/<container>/<n>.log, n its
+// restarts (what Promtail tails).
+func (k *kubelet) containerLog(rp *runPod, container string, n int) (*os.File, error) {
 	ns, name, _ := strings.Cut(rp.key, "/")
-	dir := filepath.Join(k.l.Dir, "node", "var", "log", "pods", ns+"_"+name+"_"+string(rp.uid), rp.container)
+	dir := filepath.Join(k.l.Dir, "node", "var", "log", "pods", ns+"_"+name+"_"+string(rp.uid), container)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	return os.OpenFile(filepath.Join(dir, strconv.Itoa(int(rp.restarts))+".log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o640)
+	return os.OpenFile(filepath.Join(dir, strconv.Itoa(n)+".log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o640)
 }
 
 // criWriter writes a stream's lines in the CRI log format the kubelet
@@ -342,9 +509,7 @@ func (k *kubelet) tend(ctx context.Context, pod *corev1.Pod, rp *runPod) {
 		return
 	}
 	if exited, how := rp.proc.Exited(); exited {
-		// Back off as the kubelet does (CrashLoopBackOff: 10 s doubling to
-		// 5 min; the lab starts at 1 s and stops doubling at 30 s).
-		backoff := min(time.Second<<min(rp.restarts, 5), 30*time.Second)
+		backoff := backoff(rp.restarts)
 		if rp.exitSeen.IsZero() {
 			rp.exitSeen = time.Now()
 			k.l.Logf("kubelet: %s: %s exited (%s); restarting in %s:\n%s", rp.key, rp.prog.Tool, how, backoff, rp.proc.Tail(2000))
@@ -355,16 +520,26 @@ func (k *kubelet) tend(ctx context.Context, pod *corev1.Pod, rp *runPod) {
 		}
 		rp.exitSeen = time.Time{}
 		rp.restarts++
-		spec, err := k.podSpec(ctx, pod, rp)
+		// The sidecars live in the old program's network namespace: they
+		// follow it (the lab's simplification of a pod sandbox).
+		for _, sc := range rp.sidecars {
+			if sc.proc != nil {
+				sc.proc.Stop()
+			}
+		}
+		spec, err := k.podSpec(ctx, pod, rp, pod.Spec.Containers[0], rp.prog)
 		if err == nil {
 			err = k.run(rp, spec)
 		}
 		if err != nil {
 			k.l.Logf("kubelet: restart %s: %v", rp.key, err)
+		} else {
+			k.runSidecars(ctx, pod, rp)
 		}
 		_ = k.setStatus(ctx, pod, rp)
 		return
 	}
+	k.tendSidecars(ctx, pod, rp)
 	_ = writeIfChanged(rp.hosts, k.l.services.hostsFor(pod, rp.ip))
 	c := pod.Spec.Containers[0]
 	ready := true
@@ -383,14 +558,48 @@ func (k *kubelet) tend(ctx context.Context, pod *corev1.Pod, rp *runPod) {
 		rp.ready = ready
 		if err := k.setStatus(ctx, pod, rp); err != nil {
 			k.l.Logf("kubelet: status of %s: %v", rp.key, err)
-		} else if ready {
+		} else if rp.podReady() && !podReady(pod) {
 			k.l.Logf("kubelet: %s Ready (readiness probe passed)", rp.key)
 		}
 	}
 }
 
+// backoff is the wait before a restart, as the kubelet's CrashLoopBackOff
+// (10 s doubling to 5 min; the lab starts at 1 s and stops at 30 s).
+func backoff(restarts int32) time.Duration {
+	return min(time.Second<<min(restarts, 5), 30*time.Second)
+}
+
+// tendSidecars restarts exited sidecars after their back-off.
+func (k *kubelet) tendSidecars(ctx context.Context, pod *corev1.Pod, rp *runPod) {
+	restart := false
+	for _, sc := range rp.sidecars {
+		if sc.proc == nil {
+			restart = true
+			continue
+		}
+		exited, how := sc.proc.Exited()
+		if !exited {
+			continue
+		}
+		if sc.exitSeen.IsZero() {
+			sc.exitSeen = time.Now()
+			k.l.Logf("kubelet: %s container %s exited (%s):\n%s", rp.key, sc.c.Name, how, sc.proc.Tail(2000))
+			_ = k.setStatus(ctx, pod, rp)
+		}
+		if time.Since(sc.exitSeen) >= backoff(sc.restarts) {
+			sc.restarts++
+			restart = true
+		}
+	}
+	if restart {
+		k.runSidecars(ctx, pod, rp)
+		_ = k.setStatus(ctx, pod, rp)
+	}
+}
+
 func statusCurrent(pod *corev1.Pod, rp *runPod) bool {
-	return pod.Status.PodIP == rp.ip && podReady(pod) == rp.ready &&
+	return pod.Status.PodIP == rp.ip && podReady(pod) == rp.podReady() &&
 		len(pod.Status.ContainerStatuses) > 0 && pod.Status.ContainerStatuses[0].RestartCount == rp.restarts
 }
 
@@ -479,9 +688,10 @@ func (k *kubelet) setStatus(ctx context.Context, pod *corev1.Pod, rp *runPod) er
 		if st.StartTime == nil {
 			st.StartTime = &now
 		}
+		ready := rp.podReady()
 		st.Conditions = []corev1.PodCondition{
 			cond(corev1.PodScheduled, true), cond(corev1.PodInitialized, true),
-			cond(corev1.ContainersReady, rp.ready), cond(corev1.PodReady, rp.ready),
+			cond(corev1.ContainersReady, ready), cond(corev1.PodReady, ready),
 		}
 		var cs []corev1.ContainerStatus
 		for i, c := range cur.Spec.Containers {
@@ -491,6 +701,14 @@ func (k *kubelet) setStatus(ctx context.Context, pod *corev1.Pod, rp *runPod) er
 				s.Ready, s.RestartCount = rp.ready, rp.restarts
 				s.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: started}}
 				s.Started = &[]bool{true}[0]
+			} else if sc := rp.sidecar(c.Name); sc != nil && sc.proc != nil {
+				s.RestartCount = sc.restarts
+				if exited, how := sc.proc.Exited(); exited {
+					s.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: how}}
+				} else {
+					s.Ready, s.Started = true, &[]bool{true}[0]
+					s.State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+				}
 			} else {
 				// Not run by the lab: waiting, so the pod is not Ready by
 				// accident of a sidecar nobody runs.
@@ -499,6 +717,13 @@ func (k *kubelet) setStatus(ctx context.Context, pod *corev1.Pod, rp *runPod) er
 			cs = append(cs, s)
 		}
 		st.ContainerStatuses = cs
+		// The init containers ran to a zero exit before the program (runInits).
+		var ics []corev1.ContainerStatus
+		for _, c := range cur.Spec.InitContainers {
+			ics = append(ics, corev1.ContainerStatus{Name: c.Name, Image: c.Image, ImageID: c.Image, Ready: true,
+				State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed"}}})
+		}
+		st.InitContainerStatuses = ics
 		_, err = k.l.Client.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, cur, metav1.UpdateOptions{})
 		if err == nil || !apierrors.IsConflict(err) || attempt > 5 {
 			return err
@@ -506,28 +731,27 @@ func (k *kubelet) setStatus(ctx context.Context, pod *corev1.Pod, rp *runPod) er
 	}
 }
 
-// podSpec builds the pod's root: its volumes at the container's mount
-// paths, the program, /etc/hosts and /etc/resolv.conf, /dev.
-func (k *kubelet) podSpec(ctx context.Context, pod *corev1.Pod, rp *runPod) (*podSpec, error) {
-	c := pod.Spec.Containers[0]
-	root := filepath.Join(rp.dir, "root")
+// podSpec builds container c's root: the pod's volumes at the container's
+// mount paths, the program, /etc/hosts and /etc/resolv.conf, /dev.
+func (k *kubelet) podSpec(ctx context.Context, pod *corev1.Pod, rp *runPod, c corev1.Container, prog program) (*podSpec, error) {
+	root := filepath.Join(rp.dir, "root-"+c.Name)
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}
 	uid, gid, groups := podUser(pod, c)
 	spec := &podSpec{
 		IP: rp.ip, Gateway: HostIP, Hostname: pod.Name, Root: root,
-		Exec: rp.prog.Path, Args: append(append([]string{}, c.Command...), c.Args...),
+		Exec: prog.Path, Args: append(append([]string{}, c.Command...), c.Args...),
 		UID: uid, GID: gid, Groups: groups, WorkDir: c.WorkingDir,
 	}
 	if len(c.Command) > 0 {
 		// A command replaces the entrypoint: its first word must be the program.
-		if c.Command[0] != rp.prog.Path {
-			return nil, fmt.Errorf("container command %q is not the program the lab runs (%s)", c.Command[0], rp.prog.Path)
+		if c.Command[0] != prog.Path {
+			return nil, fmt.Errorf("container command %q is not the program the lab runs (%s)", c.Command[0], prog.Path)
 		}
 		spec.Args = append(append([]string{}, c.Command[1:]...), c.Args...)
 	}
-	bin := k.l.programs[rp.prog.Tool]
+	bin := k.l.programs[prog.Tool]
 	if real, err := filepath.EvalSymlinks(bin); err == nil {
 		bin = real
 	}
@@ -537,7 +761,7 @@ func (k *kubelet) podSpec(ctx context.Context, pod *corev1.Pod, rp *runPod) (*po
 	}
 	spec.Mounts = []podMount{
 		{Src: "/dev", Dst: "/dev"},
-		{Src: bin, Dst: rp.prog.Path, File: true, ReadOnly: true},
+		{Src: bin, Dst: prog.Path, File: true, ReadOnly: true},
 		{Src: rp.hosts, Dst: "/etc/hosts", File: true, ReadOnly: true},
 		{Src: "/etc/resolv.conf", Dst: "/etc/resolv.conf", File: true, ReadOnly: true},
 		{Src: "/etc/ssl/certs", Dst: "/etc/ssl/certs", ReadOnly: true},
@@ -703,9 +927,20 @@ func (k *kubelet) projected(ctx context.Context, pod *corev1.Pod, p *corev1.Proj
 			if err != nil {
 				return err
 			}
-			for _, it := range src.ConfigMap.Items {
-				files[it.Path] = []byte(cm.Data[it.Key])
+			data := map[string][]byte{}
+			for key, val := range cm.Data {
+				data[key] = []byte(val)
 			}
+			projectKeys(files, data, src.ConfigMap.Items)
+		case src.Secret != nil:
+			s, err := k.l.Client.CoreV1().Secrets(pod.Namespace).Get(ctx, src.Secret.Name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) && src.Secret.Optional != nil && *src.Secret.Optional {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			projectKeys(files, s.Data, src.Secret.Items)
 		case src.DownwardAPI != nil:
 			for _, it := range src.DownwardAPI.Items {
 				if it.FieldRef == nil || it.FieldRef.FieldPath != "metadata.namespace" {
@@ -718,6 +953,19 @@ func (k *kubelet) projected(ctx context.Context, pod *corev1.Pod, p *corev1.Proj
 		}
 	}
 	return writeKeys(dir, files, nil)
+}
+
+// projectKeys adds a projected source's keys to files: every key, or the
+// items' keys at their paths.
+func projectKeys(files, data map[string][]byte, items []corev1.KeyToPath) {
+	if len(items) == 0 {
+		for key, val := range data {
+			files[key] = val
+		}
+	}
+	for _, it := range items {
+		files[it.Path] = data[it.Key]
+	}
 }
 
 // writeKeys writes one file per key (or per item, where items map keys to

@@ -64,13 +64,19 @@ func repoRoot() (string, error) {
 }
 
 // labCRDSources are the lab's CRDs: Traefik's of the version the lab runs,
-// cert-manager's and prometheus-operator's as the API-server checks pin them.
+// cert-manager's as the API-server checks pin it, and every CRD of the
+// prometheus-operator the lab runs (it waits for all of them).
 func labCRDSources(pins map[string]string) []apiserver.CRDSource {
 	var out []apiserver.CRDSource
 	for _, src := range apiserver.CRDSources {
 		switch {
 		case src.Module == "github.com/traefik/traefik/v3":
 			src.Version = pins["traefik"]
+		case src.Module == "github.com/prometheus-operator/prometheus-operator":
+			src.Version, src.Files = pins["prometheus-operator"], nil
+			for _, kind := range prometheusOperatorCRDs {
+				src.Files = append(src.Files, "example/prometheus-operator-crd/monitoring.coreos.com_"+kind+".yaml")
+			}
 		case strings.HasPrefix(src.Module, "github.com/argoproj/"):
 			continue // the lab has no Argo CD (yet)
 		}
@@ -78,6 +84,9 @@ func labCRDSources(pins map[string]string) []apiserver.CRDSource {
 	}
 	return out
 }
+
+var prometheusOperatorCRDs = []string{"alertmanagerconfigs", "alertmanagers", "podmonitors", "probes",
+	"prometheusagents", "prometheuses", "prometheusrules", "scrapeconfigs", "servicemonitors", "thanosrulers"}
 
 const kwokModule = "sigs.k8s.io/kwok"
 

@@ -83,6 +83,9 @@ func Start(t testing.TB) *Lab {
 	if l.pins, err = Pins(); err != nil {
 		t.Fatal(err)
 	}
+	if err := checkImagePins(l.pins); err != nil {
+		t.Fatal(err)
+	}
 	l.API.InstallCRDs(t, labCRDSources(l.pins))
 	l.createNode()
 	l.createClusterObjects()

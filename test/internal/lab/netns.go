@@ -186,6 +186,8 @@ type podSpec struct {
 	UID, GID    int
 	Groups      []int
 	WorkDir     string
+	// LoopbackOnly: no eth0 (an init container, see runInits).
+	LoopbackOnly bool
 }
 
 type podMount struct {
@@ -208,12 +210,14 @@ func podInit() {
 	if err := json.NewDecoder(os.NewFile(3, "spec")).Decode(&spec); err != nil {
 		fail("read spec: %v", err)
 	}
-	for _, s := range [][]string{
-		{"link", "set", "lo", "up"},
-		{"addr", "add", spec.IP + "/" + prefixLen, "dev", "eth0"},
-		{"link", "set", "eth0", "up"},
-		{"route", "add", "default", "via", spec.Gateway},
-	} {
+	steps := [][]string{{"link", "set", "lo", "up"}}
+	if !spec.LoopbackOnly {
+		steps = append(steps,
+			[]string{"addr", "add", spec.IP + "/" + prefixLen, "dev", "eth0"},
+			[]string{"link", "set", "eth0", "up"},
+			[]string{"route", "add", "default", "via", spec.Gateway})
+	}
+	for _, s := range steps {
 		if err := ipCmd(s...); err != nil {
 			fail("%v", err)
 		}

@@ -100,6 +100,17 @@ func (p *Process) Exited() (bool, string) {
 	}
 }
 
+// ExitCode is the exit code of an ended process (-1 while it runs or
+// when a signal ended it).
+func (p *Process) ExitCode() int {
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode()
+	default:
+		return -1
+	}
+}
+
 // Tail returns the last n bytes of the log.
 func (p *Process) Tail(n int) string {
 	b, err := os.ReadFile(p.Log)
