@@ -38,20 +38,24 @@
 # <= 75 min and a warm one <= 10 min, on the 2-core machine; a new program
 # states its cold build time and the new totals. docs/performance.md has the
 # measured runs and the ledger of what the live lab's programs add.
-# Cold builds in the cold .ci/run of 2026-12-02 (two lanes, 2 cores; the
-# figures of 2026-12-01, before the lab's programs, in parentheses):
-#   program                  cold wall   slimmer?
-#   loki                     1,012 s (777)  no: see build_loki
-#   traefik                  1,017 s        no: see build_traefik
-#   kube-apiserver             453 s (645)  no: see build_kube_apiserver
-#   vault (slim)               585 s (648)  was 2,155 s, 365 MB in full
-#   alloy (slim)               460 s (523)  was 2,065 s, 517 MB, ~6 GB RAM, cgo
-#   promtail                   418 s        after loki: shares its build cache
-#   minio                      221 s (312)  no: see build_minio
-#   kwok                       126 s
-#   kube-controller-manager     57 s        after kube-apiserver (same cache)
-#   kube-scheduler              48 s
-# Lanes: 2,159 s and 2,238 s. docs/performance.md has the whole runs.
+# Cold builds in the cold .ci/run of 2026-12-02 with the scrape flow (two
+# lanes, 2 cores; a machine ~1.5x faster than the run before it, whose
+# figures are in parentheses; docs/performance.md has both runs):
+#   program                  cold wall       slimmer?
+#   loki                       640 s (1,012) no: see build_loki
+#   traefik                    665 s (1,017) no: see build_traefik
+#   kube-apiserver             337 s (453)   no: see build_kube_apiserver
+#   vault (slim)               438 s (585)   was 2,155 s, 365 MB in full
+#   alloy (slim)               402 s (460)   was 2,065 s, 517 MB, ~6 GB RAM, cgo
+#   promtail                   305 s (418)   after loki: shares its build cache
+#   minio                      199 s (221)   no: see build_minio
+#   prometheus-operator        164 s         + its config reloader; see build_prometheus_operator
+#   prometheus (slim)          124 s         after loki/promtail (shared deps); kubernetes SD only
+#   kwok                       116 s (126)
+#   kube-controller-manager     85 s (57)    after kube-apiserver (same cache)
+#   kube-scheduler              21 s (48)
+# Lanes: 1,756 s and 1,740 s (before the scrape flow, on the slower
+# machine: 2,159 s and 2,238 s).
 set -Eeuo pipefail
 
 # ---- pins -------------------------------------------------------------------
