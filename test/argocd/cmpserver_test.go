@@ -15,13 +15,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/argoproj/argo-cd/v2/cmpserver"
-	cmpclient "github.com/argoproj/argo-cd/v2/cmpserver/apiclient"
-	"github.com/argoproj/argo-cd/v2/cmpserver/plugin"
-	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
-	repoclient "github.com/argoproj/argo-cd/v2/reposerver/apiclient"
-	"github.com/argoproj/argo-cd/v2/util/app/discovery"
-	"github.com/argoproj/argo-cd/v2/util/cmp"
+	"github.com/argoproj/argo-cd/v3/cmpserver"
+	cmpclient "github.com/argoproj/argo-cd/v3/cmpserver/apiclient"
+	"github.com/argoproj/argo-cd/v3/cmpserver/plugin"
+	"github.com/argoproj/argo-cd/v3/pkg/apis/application/v1alpha1"
+	repoclient "github.com/argoproj/argo-cd/v3/reposerver/apiclient"
+	"github.com/argoproj/argo-cd/v3/util/app/discovery"
+	"github.com/argoproj/argo-cd/v3/util/cmp"
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	grpc_retry "github.com/grpc-ecosystem/go-grpc-middleware/retry"
@@ -152,7 +152,7 @@ const (
 )
 
 // manifestEnv is the environment the repo-server sends with
-// GenerateManifest, built as Argo CD v2.14's reposerver/repository does
+// GenerateManifest, built as Argo CD v3.6's reposerver/repository does
 // (newEnv, then getPluginEnvs: KUBE_VERSION, KUBE_API_VERSIONS,
 // ARGOCD_ENV_<name> for the plugin's env, then the parameters' Environ()).
 func (a app) manifestEnv(t *testing.T) []string {
@@ -160,6 +160,7 @@ func (a app) manifestEnv(t *testing.T) []string {
 	env := v1alpha1.Env{
 		{Name: "ARGOCD_APP_NAME", Value: a.name},
 		{Name: "ARGOCD_APP_NAMESPACE", Value: a.namespace},
+		{Name: "ARGOCD_APP_PROJECT_NAME", Value: "default"}, // since v3
 		{Name: "ARGOCD_APP_REVISION", Value: revision},
 		{Name: "ARGOCD_APP_REVISION_SHORT", Value: revision[:7]},
 		{Name: "ARGOCD_APP_REVISION_SHORT_8", Value: revision[:8]},
@@ -353,8 +354,8 @@ func TestCMPServer(t *testing.T) {
 		}{
 			{"loki-cmp-v1", "apps/loki", ""},
 			{"", "apps/loki", ""},
-			{"loki-cmp", "apps/loki", `couldn't find cmp-server plugin with name "loki-cmp"`},
-			{"loki-cmp-v1", "apps/docs", `couldn't find cmp-server plugin with name "loki-cmp-v1" supporting the given repository`},
+			{"loki-cmp", "apps/loki", `could not find cmp-server plugin with name "loki-cmp"`},
+			{"loki-cmp-v1", "apps/docs", `could not find cmp-server plugin with name "loki-cmp-v1" supporting the given repository`},
 			{"", "apps/docs", "could not find plugin supporting the given repository"},
 		} {
 			conn, _, err := discovery.DetectConfigManagementPlugin(rpcContext(t), filepath.Join(repo, tc.path), repo, tc.plugin, seed.manifestEnv(t), nil)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
+	"github.com/argoproj/argo-cd/v3/pkg/apis/application/v1alpha1"
 	gocmp "github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -41,7 +41,7 @@ func deployFS(t *testing.T) filesys.FileSystem {
 	if err != nil {
 		t.Fatal(err)
 	}
-	install, err := os.ReadFile(filepath.Join(moduleDir(t, "github.com/argoproj/argo-cd/v2@"+argoCDVersion(t)), "manifests/install.yaml"))
+	install, err := os.ReadFile(filepath.Join(moduleDir(t, "github.com/argoproj/argo-cd/v3@"+argoCDVersion(t)), "manifests/install.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -532,7 +532,8 @@ func TestDeployApplication(t *testing.T) {
 		t.Errorf("destination %+v, want namespace loki in the local cluster", a.Spec.Destination)
 	}
 	sp := a.Spec.SyncPolicy
-	if sp == nil || sp.Automated == nil || !sp.Automated.Prune || !sp.Automated.SelfHeal {
+	// v3: prune and selfHeal are *bool (unset = off).
+	if sp == nil || sp.Automated == nil || !isTrue(sp.Automated.Prune) || !isTrue(sp.Automated.SelfHeal) {
 		t.Fatalf("syncPolicy %+v, want automated prune and selfHeal", sp)
 	}
 	wantRetry := &v1alpha1.RetryStrategy{Limit: 5, Backoff: &v1alpha1.Backoff{Duration: "10s", Factor: ptr(int64(2)), MaxDuration: "3m"}}
@@ -561,3 +562,5 @@ func TestDeployApplication(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func isTrue(b *bool) bool { return b != nil && *b }

@@ -1,5 +1,5 @@
 // Package argocd holds the tests that run loki-cmp the way Argo CD does: under
-// Argo CD's own cmp-server (v2.14, a dependency of this module only, so the
+// Argo CD's own cmp-server (v3.6, a dependency of this module only, so the
 // main module's go.mod stays small), inside the sidecar image built with
 // buildah, and the deploy/ kustomizations rendered with kustomize's library.
 //

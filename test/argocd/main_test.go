@@ -36,7 +36,10 @@ func runMain(m *testing.M) int {
 		"-ldflags", "-s -w -X github.com/thedevops/loki-cmp/internal/cli.version="+testVersion,
 		"-o", lokiCmp, "./cmd/loki-cmp")
 	cmd.Dir = repoRoot()
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
+	// The machine's own Go (the main module's go line is 1.26): this
+	// module's go1.27.3 (GOTOOLCHAIN, for Argo CD v3.6) would compile the
+	// main module's tree a second time.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly", "GOTOOLCHAIN=local")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building loki-cmp: %v\n%s", err, out)
 		return 1
@@ -61,16 +64,16 @@ func repoRoot() string {
 	return root
 }
 
-// argoCDVersion is the version of github.com/argoproj/argo-cd/v2 that
+// argoCDVersion is the version of github.com/argoproj/argo-cd/v3 that
 // test/argocd/go.mod selects (the cmp-server these tests run).
 func argoCDVersion(t testing.TB) string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "github.com/argoproj/argo-cd/v2").Output()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "github.com/argoproj/argo-cd/v3").Output()
 	if err != nil {
-		t.Fatalf("go list -m github.com/argoproj/argo-cd/v2: %v\n%s", err, stderrOf(err))
+		t.Fatalf("go list -m github.com/argoproj/argo-cd/v3: %v\n%s", err, stderrOf(err))
 	}
 	v := strings.TrimSpace(string(out))
-	if !strings.HasPrefix(v, "v2.") {
+	if !strings.HasPrefix(v, "v3.") {
 		t.Fatalf("argo-cd version %q", v)
 	}
 	return v

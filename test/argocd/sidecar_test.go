@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
-	"github.com/argoproj/argo-cd/v2/util/app/discovery"
+	"github.com/argoproj/argo-cd/v3/pkg/apis/application/v1alpha1"
+	"github.com/argoproj/argo-cd/v3/util/app/discovery"
 	gocmp "github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/status"
 )
@@ -29,7 +29,7 @@ func TestSidecar(t *testing.T) {
 	// socket), the sidecar's private /tmp.
 	varFiles, plugins, tmp := t.TempDir(), t.TempDir(), t.TempDir()
 	build := exec.Command("go", "build", "-trimpath",
-		"-ldflags", "-X github.com/argoproj/argo-cd/v2/common.version="+strings.TrimPrefix(argoCDVersion(t), "v"),
+		"-ldflags", "-X github.com/argoproj/argo-cd/v3/common.version="+strings.TrimPrefix(argoCDVersion(t), "v"),
 		"-o", filepath.Join(varFiles, "argocd-cmp-server"), "./internal/argocd-cmp-server")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {

@@ -44,7 +44,7 @@ var CRDSources = []CRDSource{
 	// Only this one file is needed from Argo CD, whose module requires a
 	// very large dependency tree: it is downloaded as a module zip, never
 	// added to go.mod.
-	{"github.com/argoproj/argo-cd/v2", "v2.14.21", []string{
+	{"github.com/argoproj/argo-cd/v3", "v3.6.1", []string{
 		"manifests/crds/application-crd.yaml",
 	}},
 }
@@ -112,6 +112,12 @@ func (s *Server) waitEstablished(ctx context.Context, t testing.TB, name string,
 
 // ModuleDir returns the directory of module@version in the module cache,
 // downloading it through the module proxy (checksum-verified) if needed.
+// moduleToolchain names the Go toolchain a module needs to be downloaded at
+// all: the go command refuses a module whose go line is newer than itself
+// ("requires go >= 1.27.0 (running go 1.26.8; GOTOOLCHAIN=local)"). Argo
+// CD v3.6 says go 1.27.0; test/argocd builds it with the same toolchain.
+var moduleToolchain = map[string]string{"github.com/argoproj/argo-cd/v3": "go1.27.3"}
+
 func ModuleDir(t testing.TB, module, version string) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
@@ -122,6 +128,9 @@ func ModuleDir(t testing.TB, module, version string) string {
 	// Outside any module, so the test module's go.mod is neither read nor changed.
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GO111MODULE=on", "GOFLAGS=")
+	if tc := moduleToolchain[module]; tc != "" {
+		cmd.Env = append(cmd.Env, "GOTOOLCHAIN="+tc)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, runErr := cmd.Output()

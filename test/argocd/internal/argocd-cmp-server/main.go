@@ -8,7 +8,7 @@ package main
 import (
 	"os"
 
-	"github.com/argoproj/argo-cd/v2/cmd/argocd-cmp-server/commands"
+	"github.com/argoproj/argo-cd/v3/cmd/argocd-cmp-server/commands"
 )
 
 func main() {
