@@ -406,7 +406,14 @@ func (k *kubelet) spawn(rp *runPod, container string, n int, name string, spec *
 		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = &criWriter{f: clog, stream: "stdout"}, &criWriter{f: clog, stream: "stderr"}
-	p := proc.Start(k.t, k.l.Dir, name, cmd)
+	// Launch, not Start: this runs on the kubelet's goroutine, where a
+	// t.Fatal would end the loop silently; the error goes to the caller's log.
+	p, err := proc.Launch(k.t, k.l.Dir, name, cmd)
+	if err != nil {
+		clog.Close()
+		r.Close()
+		return nil, err
+	}
 	go func() { <-p.Done(); clog.Close() }() // written by the output copiers until then
 	k.t.Cleanup(k.end)                       // runs before p's own cleanup
 	r.Close()

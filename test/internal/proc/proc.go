@@ -29,13 +29,25 @@ type Process struct {
 
 // Start runs cmd in its own process group with its output in a log file
 // under dir, and stops it when t ends: SIGTERM to the group, SIGKILL after
-// 10 s. If t failed, the end of the log is printed.
+// 10 s. If t failed, the end of the log is printed. A program that cannot
+// start fails t.
 func Start(t testing.TB, dir, name string, cmd *exec.Cmd) *Process {
 	t.Helper()
+	p, err := Launch(t, dir, name, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Launch is Start returning the error instead of failing t: for callers on
+// goroutines other than the test's own (the lab's kubelet), where t.Fatal
+// must not be called.
+func Launch(t testing.TB, dir, name string, cmd *exec.Cmd) (*Process, error) {
 	logName := filepath.Join(dir, name+".log")
 	log, err := os.Create(logName)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	// Where the caller set writers of its own (the lab's container log),
 	// the output goes there too.
@@ -47,7 +59,7 @@ func Start(t testing.TB, dir, name string, cmd *exec.Cmd) *Process {
 	cmd.SysProcAttr.Setpgid, cmd.SysProcAttr.Pdeathsig = true, syscall.SIGKILL
 	if err := cmd.Start(); err != nil {
 		log.Close()
-		t.Fatalf("start %s: %v", name, err)
+		return nil, fmt.Errorf("start %s: %v", name, err)
 	}
 	p := &Process{Name: name, Log: logName, cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); log.Close(); close(p.done) }()
@@ -57,7 +69,7 @@ func Start(t testing.TB, dir, name string, cmd *exec.Cmd) *Process {
 			t.Logf("%s log (end):\n%s", name, p.Tail(4000))
 		}
 	})
-	return p
+	return p, nil
 }
 
 func tee(log *os.File, w io.Writer) io.Writer {
