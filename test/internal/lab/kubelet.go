@@ -157,14 +157,26 @@ func (rp *runPod) podReady() bool {
 		return false
 	}
 	for _, sc := range rp.sidecars {
-		if sc.proc == nil {
-			return false
-		}
-		if exited, _ := sc.proc.Exited(); exited {
+		if !sc.running() {
 			return false
 		}
 	}
 	return true
+}
+
+// running: started and not exited.
+func (sc *sidecar) running() bool {
+	if sc.proc == nil {
+		return false
+	}
+	exited, _ := sc.proc.Exited()
+	return !exited
+}
+
+// procName names one of the pod's processes (its log file): the pod's
+// namespace_name, then suffix.
+func (rp *runPod) procName(suffix string) string {
+	return strings.ReplaceAll(rp.key, "/", "_") + "_" + suffix
 }
 
 func (rp *runPod) sidecar(name string) *sidecar {
@@ -339,7 +351,7 @@ func (k *kubelet) start(ctx context.Context, pod *corev1.Pod, prog program) erro
 // run starts the pod's program: its init in new namespaces, a veth on the
 // bridge, then its spec.
 func (k *kubelet) run(rp *runPod, spec *podSpec) error {
-	name := strings.ReplaceAll(rp.key, "/", "_") + "_" + strconv.Itoa(int(rp.restarts))
+	name := rp.procName(strconv.Itoa(int(rp.restarts)))
 	p, err := k.spawn(rp, rp.container, int(rp.restarts), name, spec, 0, func(p *proc.Process) error {
 		host := fmt.Sprintf("veth%d", hostIndex(rp.ip))
 		_ = ipCmd("link", "del", host) // left from this pod's previous run, if any
@@ -359,10 +371,8 @@ func (k *kubelet) run(rp *runPod, spec *podSpec) error {
 // container's network namespace (a failure is logged; tend retries).
 func (k *kubelet) runSidecars(ctx context.Context, pod *corev1.Pod, rp *runPod) {
 	for _, sc := range rp.sidecars {
-		if sc.proc != nil {
-			if exited, _ := sc.proc.Exited(); !exited {
-				continue
-			}
+		if sc.running() {
+			continue
 		}
 		spec, err := k.podSpec(ctx, pod, rp, sc.c, sc.prog)
 		if err != nil {
@@ -370,7 +380,7 @@ func (k *kubelet) runSidecars(ctx context.Context, pod *corev1.Pod, rp *runPod) 
 			continue
 		}
 		spec.LoopbackOnly = true // the network is the first container's
-		name := strings.ReplaceAll(rp.key, "/", "_") + "_" + sc.c.Name + "_" + strconv.Itoa(int(sc.restarts))
+		name := rp.procName(sc.c.Name + "_" + strconv.Itoa(int(sc.restarts)))
 		p, err := k.spawn(rp, sc.c.Name, int(sc.restarts), name, spec, rp.proc.Pid(), nil)
 		if err != nil {
 			k.l.Logf("kubelet: %s container %s: %v", rp.key, sc.c.Name, err)
@@ -449,7 +459,7 @@ func (k *kubelet) runInits(ctx context.Context, pod *corev1.Pod, rp *runPod) err
 			return fmt.Errorf("init container %s: %w", c.Name, err)
 		}
 		spec.LoopbackOnly = true
-		name := strings.ReplaceAll(rp.key, "/", "_") + "_init_" + c.Name
+		name := rp.procName("init_" + c.Name)
 		p, err := k.spawn(rp, c.Name, 0, name, spec, 0, nil)
 		if err != nil {
 			return fmt.Errorf("init container %s: %w", c.Name, err)

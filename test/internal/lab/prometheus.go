@@ -1,9 +1,7 @@
 package lab
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os/exec"
@@ -43,12 +41,15 @@ const (
 // another version than the build's pin.
 func checkImagePins(pins map[string]string) error {
 	for image, tool := range map[string]string{PrometheusImage: "prometheus", ConfigReloaderImage: "prometheus-operator"} {
-		if tag := image[strings.LastIndex(image, ":")+1:]; tag != pins[tool] {
+		if tag := imageTag(image); tag != pins[tool] {
 			return fmt.Errorf("image %s: the lab's %s build is pinned at %s (hack/test-tools.sh): keep them equal", image, tool, pins[tool])
 		}
 	}
 	return nil
 }
+
+// imageTag is the tag of an image reference (what follows the last colon).
+func imageTag(image string) string { return image[strings.LastIndex(image, ":")+1:] }
 
 // StartPrometheusOperator runs the operator against the lab's API server
 // (KUBECONFIG, as out of cluster), with the config reloader of its version.
@@ -96,7 +97,7 @@ func (l *Lab) DeployPrometheus(namespace string) *Prometheus {
 			"labels": map[string]any{"release": KubePrometheusStack, "app": "kube-prometheus-stack-prometheus"}},
 		"spec": map[string]any{
 			"image":                           PrometheusImage,
-			"version":                         PrometheusImage[strings.LastIndex(PrometheusImage, ":")+1:],
+			"version":                         imageTag(PrometheusImage),
 			"replicas":                        int64(1),
 			"serviceAccountName":              name,
 			"portName":                        "http-web",
@@ -186,20 +187,5 @@ func (p *Prometheus) Query(expr string) ([]Sample, error) {
 
 // get reads one JSON answer of Prometheus's API into v.
 func (p *Prometheus) get(path string, v any) error {
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(p.URL + path)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s: %s", path, resp.Status, body)
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("%s: %v", path, err)
-	}
-	return nil
+	return getJSON(&http.Client{Timeout: 5 * time.Second}, p.URL+path, v)
 }

@@ -83,7 +83,13 @@ func (l *Lab) StartTraefik() *Traefik {
 
 // Get decodes one of Traefik's API documents (e.g. /api/http/routers).
 func (tr *Traefik) Get(path string, into any) error {
-	resp, err := http.Get(tr.API + path)
+	return getJSON(http.DefaultClient, tr.API+path, into)
+}
+
+// getJSON decodes the JSON document at url into v (the lab reads Traefik's
+// and Prometheus's APIs so); any status but 200 is an error with the body.
+func getJSON(c *http.Client, url string, v any) error {
+	resp, err := c.Get(url)
 	if err != nil {
 		return err
 	}
@@ -93,9 +99,12 @@ func (tr *Traefik) Get(path string, into any) error {
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s: %s", path, resp.Status, b)
+		return fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
 	}
-	return json.Unmarshal(b, into)
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("GET %s: %v", url, err)
+	}
+	return nil
 }
 
 // HTTPClient is an HTTP client that reaches host on Traefik's entry points
