@@ -9,8 +9,10 @@
 # Tools: htpasswd etcd buildah openssl (Debian packages; alias "apt" for all four),
 #        kube-apiserver loki vault minio alloy (built from Go module source),
 #        kube-controller-manager kube-scheduler kwok traefik promtail prometheus
-#        prometheus-operator (the live lab's, test/lab; built from Go module source;
-#        prometheus-operator also builds prometheus-config-reloader).
+#        prometheus-operator cert-manager pebble (the live lab's, test/lab; built
+#        from Go module source; prometheus-operator also builds
+#        prometheus-config-reloader, cert-manager its acmesolver, pebble its
+#        pebble-challtestsrv).
 #
 # Cache: ${LOKI_CMP_TOOLS_CACHE:-$HOME/.cache/loki-cmp-test}
 #   <name>-<version>/<name>   the built binary; the directory appears only
@@ -82,10 +84,14 @@ PROMTAIL_VERSION=v3.5.0
 PROMETHEUS_OPERATOR_VERSION=v0.85.0
 PROMETHEUS_VERSION=v3.5.0
 PROMETHEUS_MODULE_VERSION=v0.305.0
+# cert-manager: v1.19.5 is the newest v1.19 the proxy serves (v1.19.6: 403);
+# the lab's mains (hack/certmanager) pin it in their go.mod, which must agree.
+CERT_MANAGER_VERSION=v1.19.5
+PEBBLE_VERSION=v2.10.3        # github.com/letsencrypt/pebble/v2
 
 APT_TOOLS=(htpasswd etcd buildah openssl)
 GO_TOOLS=(kube-apiserver loki vault minio alloy kube-controller-manager kube-scheduler kwok traefik promtail
-  prometheus prometheus-operator)
+  prometheus prometheus-operator cert-manager pebble)
 ALL_TOOLS=("${APT_TOOLS[@]}" "${GO_TOOLS[@]}")
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -501,6 +507,42 @@ build_prometheus_operator() { # work out
   go build -mod=mod -trimpath -ldflags="$ld" -o "$(dirname "$out")/prometheus-config-reloader" ./cmd/prometheus-config-reloader
 }
 
+# -- cert-manager and Pebble (the lab's TLS flow) -------------------------------
+# cert-manager's commands (cmd/controller, cmd/acmesolver) are nested modules
+# the proxy does not serve; hack/certmanager holds two small mains on its
+# published packages instead (the controllers and the ACME issuer are
+# upstream's code, started as upstream starts them), pinned by their own
+# go.mod and go.sum. Slimmer: only what loki-cmp renders is linked (ACME
+# issuer, Certificates, ingress-shim; not the CA, self-signed, Vault and
+# Venafi issuers, CertificateSigningRequests or the Gateway API shim); no
+# webhook (admission defaults and validation only: the lab's API server
+# validates the CRDs' schemas).
+build_cert_manager() { # work out
+  local work=$1 out=$2 src=$REPO_ROOT/hack/certmanager pinned
+  step "check hack/certmanager/go.mod pins $CERT_MANAGER_VERSION"
+  pinned=$(awk '$1 == "github.com/cert-manager/cert-manager" { print $2 }' "$src/go.mod")
+  [[ "$pinned" == "$CERT_MANAGER_VERSION" ]] || die "hack/certmanager/go.mod requires cert-manager $pinned, the pin is $CERT_MANAGER_VERSION"
+  mkdir -p "$work/src"
+  cp -a "$src/." "$work/src/"
+  cd "$work/src"
+  local ld="-s -w -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=$CERT_MANAGER_VERSION"
+  step "go build ./controller ./acmesolver"
+  go build -mod=readonly -trimpath -ldflags="$ld" -o "$out" ./controller
+  go build -mod=readonly -trimpath -ldflags="$ld" -o "$(dirname "$out")/cert-manager-acmesolver" ./acmesolver
+}
+
+# Pebble, Let's Encrypt's ACME test server, and its challenge test server
+# (the lab's DNS for the ACME flow). Not slimmer: two small commands.
+build_pebble() { # work out
+  local work=$1 out=$2 m=github.com/letsencrypt/pebble/v2
+  step "go install $m/cmd/pebble $m/cmd/pebble-challtestsrv @$PEBBLE_VERSION"
+  mkdir -p "$work/gobin"
+  GOBIN="$work/gobin" go install -trimpath -ldflags="-s -w -X main.version=$PEBBLE_VERSION" \
+    "$m/cmd/pebble@$PEBBLE_VERSION" "$m/cmd/pebble-challtestsrv@$PEBBLE_VERSION"
+  mv "$work/gobin/pebble" "$out"
+  mv "$work/gobin/pebble-challtestsrv" "$(dirname "$out")/pebble-challtestsrv"
+}
+
 build_promtail() { # work out
   local work=$1 out=$2 b=github.com/grafana/loki/v3/pkg/util/build
   step "copy github.com/grafana/loki/v3@$PROMTAIL_VERSION"
@@ -669,10 +711,21 @@ tool_promtail() { ensure_go promtail "$PROMTAIL_VERSION" build_promtail "-versio
 tool_prometheus() { ensure_go prometheus "$PROMETHEUS_VERSION" build_prometheus "--version" "version ${PROMETHEUS_VERSION#v}"; }
 tool_prometheus-operator() {
   ensure_go prometheus-operator "$PROMETHEUS_OPERATOR_VERSION" build_prometheus_operator "--short-version" "${PROMETHEUS_OPERATOR_VERSION#v}"
-  CUR_STEP="verify prometheus-config-reloader"
-  verify_go "$CACHE/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION/prometheus-config-reloader" "--version" "${PROMETHEUS_OPERATOR_VERSION#v}" quiet ||
-    die "prometheus-config-reloader beside the operator does not report ${PROMETHEUS_OPERATOR_VERSION#v}"
-  link_bin prometheus-config-reloader "../prometheus-operator-$PROMETHEUS_OPERATOR_VERSION/prometheus-config-reloader"
+  tool_companion prometheus-operator "$PROMETHEUS_OPERATOR_VERSION" prometheus-config-reloader "--version" "${PROMETHEUS_OPERATOR_VERSION#v}"
+}
+# Each builds a second program beside the first: checked and linked here.
+tool_companion() { # tool version companion 'verify args' want
+  CUR_STEP="verify $3"
+  verify_go "$CACHE/$1-$2/$3" "$4" "$5" quiet || die "$3 beside $1 does not run '$4' (or does not report $5)"
+  link_bin "$3" "../$1-$2/$3"
+}
+tool_cert-manager() {
+  ensure_go cert-manager "$CERT_MANAGER_VERSION" build_cert_manager "--version" "$CERT_MANAGER_VERSION"
+  tool_companion cert-manager "$CERT_MANAGER_VERSION" cert-manager-acmesolver "--version" "$CERT_MANAGER_VERSION"
+}
+tool_pebble() {
+  ensure_go pebble "$PEBBLE_VERSION" build_pebble "-version" "$PEBBLE_VERSION"
+  tool_companion pebble "$PEBBLE_VERSION" pebble-challtestsrv "-h" ""
 }
 tool_traefik() { ensure_go traefik "$TRAEFIK_VERSION" build_traefik "version" "$TRAEFIK_VERSION"; }
 tool_loki()  { ensure_go loki  "$LOKI_VERSION"  build_loki  "-version" "${LOKI_VERSION#v}"; }
@@ -697,7 +750,8 @@ usage: $0 [tool ...]     build/install tools (default: all)
        $0 --print-bin   print the bin directory ($BIN)
        $0 --list        print tool names and pinned versions
 tools: ${ALL_TOOLS[*]}
-  (aliases: apt, apache2-utils, etcd-server, prometheus-config-reloader)
+  (aliases: apt, apache2-utils, etcd-server, prometheus-config-reloader,
+   cert-manager-acmesolver, pebble-challtestsrv)
 EOF
 }
 
@@ -713,7 +767,8 @@ main() {
           "vault $VAULT_VERSION-$VAULT_RECIPE" "minio $MINIO_VERSION" "alloy $ALLOY_VERSION" \
           "kube-controller-manager $KUBE_VERSION" "kube-scheduler $KUBE_VERSION" \
           "kwok $KWOK_VERSION" "traefik $TRAEFIK_VERSION" "promtail $PROMTAIL_VERSION" \
-          "prometheus $PROMETHEUS_VERSION" "prometheus-operator $PROMETHEUS_OPERATOR_VERSION"
+          "prometheus $PROMETHEUS_VERSION" "prometheus-operator $PROMETHEUS_OPERATOR_VERSION" \
+          "cert-manager $CERT_MANAGER_VERSION" "pebble $PEBBLE_VERSION"
         return 0 ;;
       -h|--help) usage; return 0 ;;
       all) want+=("${ALL_TOOLS[@]}") ;;
@@ -724,6 +779,9 @@ main() {
       kube-controller-manager|kube-scheduler|kwok|traefik|promtail) want+=("$a") ;;
       prometheus|prometheus-operator) want+=("$a") ;;
       prometheus-config-reloader) want+=(prometheus-operator) ;;
+      cert-manager|pebble) want+=("$a") ;;
+      cert-manager-acmesolver) want+=(cert-manager) ;;
+      pebble-challtestsrv) want+=(pebble) ;;
       *) usage; printf 'test-tools: ERROR: unknown tool %q\n' "$a" >&2; exit 2 ;;
     esac
   done
@@ -753,7 +811,7 @@ main() {
 # from earlier cold runs (vault, alloy: the slim builds' CPU minutes over 2
 # cores). With these the cold run of 2026-12-01 had lanes of 1,425 s and
 # 1,480 s (see the top): balanced, so they stay.
-declare -A COST=([vault]=7 [loki]=15 [kube-apiserver]=10 [minio]=8 [alloy]=7 [traefik]=14 [kube-controller-manager]=5 [kube-scheduler]=1 [kwok]=5 [promtail]=8 [prometheus]=8 [prometheus-operator]=5)
+declare -A COST=([vault]=7 [loki]=15 [kube-apiserver]=10 [minio]=8 [alloy]=7 [traefik]=14 [kube-controller-manager]=5 [kube-scheduler]=1 [kwok]=5 [promtail]=8 [prometheus]=8 [prometheus-operator]=5 [cert-manager]=4 [pebble]=1)
 run_lanes() { # tool...
   local -a lanes=() load=() pids=() sorted
   local i t best rc=0
