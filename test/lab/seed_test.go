@@ -21,9 +21,11 @@ import (
 	"github.com/thedevops/loki-cmp/test/internal/render"
 )
 
-// noCertManager: the lab does not run cert-manager yet (the TLS issue adds
-// it); loki-tls comes from a stand-in CA the test makes.
-var noCertManager = map[string]string{"Certificate": "cert-manager does not run in the lab yet: loki-tls is the test's stand-in"}
+// standInTLS: these stacks' tests are about their other flows, so
+// cert-manager does not run in their labs and loki-tls comes from a
+// stand-in CA the test makes. Issuing it for real is TestTLSModes's
+// (tls_test.go), for every TLS mode.
+var standInTLS = map[string]string{"Certificate": "no cert-manager in this lab (TestTLSModes issues for real): loki-tls is the test's stand-in"}
 
 // stack is an example applied to a fresh lab, with Traefik in front.
 type stack struct {
@@ -67,7 +69,7 @@ func deployWith(t *testing.T, example string, before func(*lab.Lab), claims ...s
 		}
 	}
 	objs := render.Objects(t, file)
-	took := l.ApplyStack(objs, lab.ApplyOptions{SkipHealth: noCertManager})
+	took := l.ApplyStack(objs, lab.ApplyOptions{SkipHealth: standInTLS})
 	l.Logf("%s: applied %d objects in %d waves: %v", example, len(objs), len(took), took)
 	roots := l.StandInTLS(s.ns, "loki-tls", s.host)
 	s.c = &client{t: t, http: l.HTTPClient(s.host, roots), base: "https://" + s.host}

@@ -33,7 +33,7 @@ var CRDSources = []CRDSource{
 		// every traefik.io CRD, Middleware among them
 		"docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml",
 	}},
-	{"github.com/cert-manager/cert-manager", "v1.19.1", []string{
+	{"github.com/cert-manager/cert-manager", "v1.19.5", []string{
 		"deploy/crds/cert-manager.io_certificates.yaml",
 		"deploy/crds/cert-manager.io_clusterissuers.yaml",
 		"deploy/crds/cert-manager.io_issuers.yaml",

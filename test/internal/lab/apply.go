@@ -133,7 +133,9 @@ func (l *Lab) Health(o *unstructured.Unstructured) string {
 		if p, _, _ := unstructured.NestedString(live.Object, "status", "phase"); p != "Active" {
 			return "phase " + p
 		}
-	case "Certificate":
+	case "Certificate", "ClusterIssuer", "Issuer":
+		// Argo CD's checks for cert-manager's kinds: healthy once Ready
+		// (a ClusterIssuer is Ready once its ACME account is registered).
 		conds, _, _ := unstructured.NestedSlice(live.Object, "status", "conditions")
 		for _, c := range conds {
 			if c, ok := c.(map[string]any); ok && c["type"] == "Ready" && c["status"] == "True" {

@@ -60,19 +60,24 @@ type program struct {
 	Image string // exact image reference as rendered
 	Tool  string // hack/test-tools.sh name of the binary
 	Path  string // the image's entrypoint
+	User  int    // the image's USER (0: root, or not known)
 }
 
 var runPrograms = []program{
-	{v1alpha1.DefaultLokiImage, "loki", "/usr/bin/loki"},
-	{v1alpha1.DefaultAlloyImage, "alloy", "/bin/alloy"},
+	{Image: v1alpha1.DefaultLokiImage, Tool: "loki", Path: "/usr/bin/loki"},
+	{Image: v1alpha1.DefaultAlloyImage, Tool: "alloy", Path: "/bin/alloy"},
 	// The lab's Promtail is v3.5.0 for this 3.6.11 image: the newest Loki
 	// module (where Promtail lives) the proxy serves (hack/test-tools.sh).
-	{v1alpha1.DefaultPromtailImage, "promtail", "/usr/bin/promtail"},
-	{MinIOImage, "minio", "/usr/bin/minio"},
+	{Image: v1alpha1.DefaultPromtailImage, Tool: "promtail", Path: "/usr/bin/promtail"},
+	{Image: MinIOImage, Tool: "minio", Path: "/usr/bin/minio"},
 	// What prometheus-operator puts in the Prometheus pods it makes (the
 	// scrape flow, prometheus.go).
-	{PrometheusImage, "prometheus", "/bin/prometheus"},
-	{ConfigReloaderImage, "prometheus-config-reloader", "/bin/prometheus-config-reloader"},
+	{Image: PrometheusImage, Tool: "prometheus", Path: "/bin/prometheus"},
+	{Image: ConfigReloaderImage, Tool: "prometheus-config-reloader", Path: "/bin/prometheus-config-reloader"},
+	// What cert-manager puts in its HTTP-01 solver pods (the TLS flow,
+	// acme.go); the pods set runAsNonRoot and no user, so the image's
+	// USER 1000 (its Containerfile) is the one they run as.
+	{Image: ACMESolverImage, Tool: "cert-manager-acmesolver", Path: "/app/cmd/acmesolver/acmesolver", User: 1000},
 }
 
 // MinIOImage is the image of the MinIO a test deploys as the stack's
@@ -755,7 +760,10 @@ func (k *kubelet) podSpec(ctx context.Context, pod *corev1.Pod, rp *runPod, c co
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}
-	uid, gid, groups := podUser(pod, c)
+	uid, gid, groups, err := podUser(pod, c, prog.User)
+	if err != nil {
+		return nil, err
+	}
 	spec := &podSpec{
 		IP: rp.ip, Gateway: HostIP, Hostname: pod.Name, Root: root,
 		Exec: prog.Path, Args: append(append([]string{}, c.Command...), c.Args...),
@@ -810,14 +818,15 @@ func (k *kubelet) podSpec(ctx context.Context, pod *corev1.Pod, rp *runPod, c co
 }
 
 // podUser is the container's user, group and groups (fsGroup and the
-// supplemental groups), as the runtime would set them; 0 where the pod
-// sets none (the image's user is not known without the image).
-func podUser(pod *corev1.Pod, c corev1.Container) (uid, gid int, groups []int) {
+// supplemental groups), as the runtime would set them: the image's user
+// where the pod sets none. Like the kubelet, it refuses to run a container
+// as root when runAsNonRoot is set.
+func podUser(pod *corev1.Pod, c corev1.Container, imageUser int) (uid, gid int, groups []int, err error) {
 	psc := pod.Spec.SecurityContext
 	if psc == nil {
 		psc = &corev1.PodSecurityContext{}
 	}
-	u, g := psc.RunAsUser, psc.RunAsGroup
+	u, g, nonRoot := psc.RunAsUser, psc.RunAsGroup, psc.RunAsNonRoot
 	if csc := c.SecurityContext; csc != nil {
 		if csc.RunAsUser != nil {
 			u = csc.RunAsUser
@@ -825,12 +834,19 @@ func podUser(pod *corev1.Pod, c corev1.Container) (uid, gid int, groups []int) {
 		if csc.RunAsGroup != nil {
 			g = csc.RunAsGroup
 		}
+		if csc.RunAsNonRoot != nil {
+			nonRoot = csc.RunAsNonRoot
+		}
 	}
+	uid = imageUser
 	if u != nil {
 		uid = int(*u)
 	}
 	if g != nil {
 		gid = int(*g)
+	}
+	if nonRoot != nil && *nonRoot && uid == 0 {
+		return 0, 0, nil, fmt.Errorf("container %s has runAsNonRoot and would run as root (no runAsUser, and the lab knows no non-root USER of its image)", c.Name)
 	}
 	if psc.FSGroup != nil {
 		groups = append(groups, int(*psc.FSGroup))
@@ -838,7 +854,7 @@ func podUser(pod *corev1.Pod, c corev1.Container) (uid, gid int, groups []int) {
 	for _, s := range psc.SupplementalGroups {
 		groups = append(groups, int(s))
 	}
-	return uid, gid, groups
+	return uid, gid, groups, nil
 }
 
 // volumes materializes the pod's volumes and returns their directories.

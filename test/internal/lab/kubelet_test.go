@@ -53,7 +53,7 @@ func TestProjectKeys(t *testing.T) {
 }
 
 func TestImagePinsMustMatch(t *testing.T) {
-	pins := map[string]string{"prometheus": "v3.5.0", "prometheus-operator": "v0.85.0"}
+	pins := map[string]string{"prometheus": "v3.5.0", "prometheus-operator": "v0.85.0", "cert-manager": "v1.19.5"}
 	if err := checkImagePins(pins); err != nil {
 		t.Fatalf("pins equal to the images' tags: %v", err)
 	}
@@ -74,5 +74,24 @@ func TestProgramOf(t *testing.T) {
 	pod := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Image: "busybox"}, {Image: PrometheusImage}}}}
 	if _, ok := programFor(pod); ok {
 		t.Error("programFor looks past the first container")
+	}
+}
+
+func TestPodUser(t *testing.T) {
+	yes, uid := true, int64(10001)
+	solver := &corev1.Pod{Spec: corev1.PodSpec{SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: &yes}}}
+	c := corev1.Container{Name: "acmesolver"}
+	if got, _, _, err := podUser(solver, c, 1000); err != nil || got != 1000 {
+		t.Errorf("runAsNonRoot, no runAsUser, image USER 1000: uid %d, %v; want 1000", got, err)
+	}
+	if _, _, _, err := podUser(solver, c, 0); err == nil || !strings.Contains(err.Error(), "runAsNonRoot") {
+		t.Errorf("runAsNonRoot with an image that runs as root: err = %v, want a refusal", err)
+	}
+	solver.Spec.SecurityContext.RunAsUser = &uid
+	if got, _, _, err := podUser(solver, c, 1000); err != nil || got != 10001 {
+		t.Errorf("runAsUser 10001 over image USER 1000: uid %d, %v", got, err)
+	}
+	if got, _, _, err := podUser(&corev1.Pod{}, c, 0); err != nil || got != 0 {
+		t.Errorf("no security context: uid %d, %v; want 0", got, err)
 	}
 }

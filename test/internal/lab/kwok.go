@@ -77,6 +77,12 @@ func labCRDSources(pins map[string]string) []apiserver.CRDSource {
 			for _, kind := range prometheusOperatorCRDs {
 				src.Files = append(src.Files, "example/prometheus-operator-crd/monitoring.coreos.com_"+kind+".yaml")
 			}
+		case src.Module == "github.com/cert-manager/cert-manager":
+			// The lab runs cert-manager: all of its CRDs, of its version.
+			src.Version, src.Files = pins["cert-manager"], nil
+			for _, f := range certManagerCRDs {
+				src.Files = append(src.Files, "deploy/crds/"+f+".yaml")
+			}
 		case strings.HasPrefix(src.Module, "github.com/argoproj/"):
 			continue // the lab has no Argo CD (yet)
 		}
@@ -87,6 +93,10 @@ func labCRDSources(pins map[string]string) []apiserver.CRDSource {
 
 var prometheusOperatorCRDs = []string{"alertmanagerconfigs", "alertmanagers", "podmonitors", "probes",
 	"prometheusagents", "prometheuses", "prometheusrules", "scrapeconfigs", "servicemonitors", "thanosrulers"}
+
+var certManagerCRDs = []string{"acme.cert-manager.io_challenges", "acme.cert-manager.io_orders",
+	"cert-manager.io_certificaterequests", "cert-manager.io_certificates", "cert-manager.io_clusterissuers",
+	"cert-manager.io_issuers"}
 
 const kwokModule = "sigs.k8s.io/kwok"
 

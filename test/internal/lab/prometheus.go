@@ -40,7 +40,7 @@ const (
 // checkImagePins fails when an image the lab runs a build for names
 // another version than the build's pin.
 func checkImagePins(pins map[string]string) error {
-	for image, tool := range map[string]string{PrometheusImage: "prometheus", ConfigReloaderImage: "prometheus-operator"} {
+	for image, tool := range map[string]string{PrometheusImage: "prometheus", ConfigReloaderImage: "prometheus-operator", ACMESolverImage: "cert-manager"} {
 		if tag := imageTag(image); tag != pins[tool] {
 			return fmt.Errorf("image %s: the lab's %s build is pinned at %s (hack/test-tools.sh): keep them equal", image, tool, pins[tool])
 		}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -125,9 +126,10 @@ func (l *Lab) HTTPClient(host string, roots *x509.CertPool) *http.Client {
 	}
 }
 
-// StandInTLS is a stand-in for cert-manager until the lab runs it: a
-// throwaway CA made by the test signs a certificate for host, stored as the
-// kubernetes.io/tls Secret the Ingress names. It returns the CA to trust.
+// StandInTLS is a stand-in for cert-manager, for a lab that does not run
+// it (StartACME): a throwaway CA made by the test signs a certificate for
+// host, stored as the kubernetes.io/tls Secret the Ingress names. It
+// returns the CA to trust.
 func (l *Lab) StandInTLS(namespace, secret, host string) *x509.CertPool {
 	t := l.t
 	t.Helper()
@@ -181,8 +183,25 @@ func (l *Lab) issue(caName, name string) (ca *x509.Certificate, certPEM, keyPEM 
 		t.Fatal(err)
 	}
 	keyDER, _ := x509.MarshalECPrivateKey(key)
-	return ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	return ca, pemCert(leafDER), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+}
+
+// pemCert is a DER certificate as PEM.
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// writeFiles writes name -> content into dir (made if missing), 0600.
+func writeFiles(t testing.TB, dir string, files map[string][]byte) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // selfSignedFiles writes a serving certificate for name and its key (the
