@@ -47,9 +47,10 @@ const (
 // Main is the TestMain of a package that uses the lab. The first run
 // fetches what the lab reads from the module cache (the network is gone
 // afterwards), then re-executes the test binary in new network and mount
-// namespaces (unshare(1), as root) and exits with its status. Inside, it builds the
-// lab's network and runs the tests. The namespaces end with the process:
-// nothing is left on the machine.
+// namespaces (unshare(1), as root) and exits with its status: once per
+// top-level test, several at once (split.go), unless the caller chose the
+// tests. Inside, it builds the lab's network and runs the tests. The
+// namespaces end with the process: nothing is left on the machine.
 func Main(m *testing.M) {
 	switch os.Getenv(envRole) {
 	case rolePod:
@@ -60,6 +61,8 @@ func Main(m *testing.M) {
 			os.Exit(1)
 		}
 		os.Exit(m.Run())
+	case roleList:
+		os.Exit(m.Run()) // -test.list: names only, nothing runs
 	}
 	if err := prefetch(); err != nil {
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
@@ -84,10 +87,17 @@ func Main(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
 		os.Exit(1)
 	}
+	tests, jobs, err := splitTests(self, os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
+		os.Exit(1)
+	}
+	if tests != nil {
+		os.Exit(runSplit(self, args, os.Args[1:], tests, jobs))
+	}
 	cmd := exec.Command("unshare", append(append(args, "--", self), os.Args[1:]...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	// Modules come from the cache only from now on (there is no network).
-	cmd.Env = append(os.Environ(), envRole+"="+roleLab, "GOPROXY=off", "GOFLAGS=-mod=mod")
+	cmd.Env = labEnv()
 	if err := cmd.Run(); err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
 			os.Exit(ee.ExitCode())
