@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,7 +94,8 @@ func runSplit(self string, unshareArgs, args, tests []string, jobs int) int {
 			slots <- struct{}{}
 			defer func() { <-slots }()
 			began := time.Now()
-			cmd := exec.Command("unshare", append(append(append(unshareArgs, "--", self), pass...), "-test.run=^"+name+"$")...)
+			argv := slices.Concat(unshareArgs, []string{"--", self}, pass, []string{"-test.run=^" + name + "$"})
+			cmd := exec.Command("unshare", argv...)
 			cmd.Env = labEnv()
 			out, err := cmd.CombinedOutput()
 			rc := 0
