@@ -52,7 +52,8 @@ tools:
 	hack/test-tools.sh $(TEST_TOOLS)
 
 # The three modules' tests run side by side: the live lab (test/lab, the
-# longest, ~4 min) spends most of its time waiting for programs and probes,
+# longest, ~3 min with its tests in labs of their own, three at once:
+# docs/lab.md) spends most of its time waiting for programs and probes,
 # not on the CPU. Every run's output is kept whole and printed when it ends;
 # make test fails if any of them failed.
 test: tools
