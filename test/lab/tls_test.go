@@ -13,6 +13,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/thedevops/loki-cmp/test/internal/lab"
 	"github.com/thedevops/loki-cmp/test/internal/render"
@@ -28,7 +29,12 @@ type tlsStack struct {
 	secret, cert      string // the Secret the Ingress serves; the Certificate that fills it
 	user, password    string
 	issuer            string
-	shim              bool // the Certificate is ingress-shim's (annotation mode)
+	shim              bool                       // the Certificate is ingress-shim's (annotation mode)
+	ownIssuer         *unstructured.Unstructured // the ClusterIssuer the example renders, if any
+	// Seen while its challenge was open (while checkIssued waited): the
+	// solver's router in Traefik and the solver pods.
+	solver     *traefikRouter
+	solverPods []string
 }
 
 // TestTLSModes issues the certificate of every TLS mode loki-cmp offers,
@@ -62,8 +68,9 @@ func TestTLSModes(t *testing.T) {
 	l.ApplyStack(objs, lab.ApplyOptions{SkipHealth: map[string]string{"Certificate": "awaited by checkIssued"}})
 	l.Logf("the three TLS examples applied: %d objects", len(objs))
 	for _, s := range stacks {
-		t.Run(s.example, func(t *testing.T) { checkIssued(t, l, s, roots) })
+		t.Run(s.example, func(t *testing.T) { checkIssued(t, l, tr, s, roots) })
 	}
+	t.Run("the challenge's route", func(t *testing.T) { checkChallengeRoute(t, stacks) })
 	t.Run("renewal", func(t *testing.T) { checkRenewal(t, l, tr, stacks[0], roots) })
 	t.Run("unsolvable challenge", func(t *testing.T) { checkUnsolvable(t, l, acme) })
 	l.Logf("TLS lab run: %s in all", time.Since(start).Round(100*time.Millisecond))
@@ -93,6 +100,7 @@ func prepareTLS(t *testing.T, l *lab.Lab, acme *lab.ACME, example string) (*tlsS
 		switch o.GetKind() {
 		case "ClusterIssuer":
 			acme.PointAt(o)
+			s.ownIssuer = o
 		case "Certificate":
 			s.cert, s.shim = o.GetName(), false
 		}
@@ -104,9 +112,12 @@ func prepareTLS(t *testing.T, l *lab.Lab, acme *lab.ACME, example string) (*tlsS
 // host, a client trusting only Pebble's root verifies it and gets the
 // access flow (401 without credentials, 200 with), and cert-manager has
 // cleaned up its solver.
-func checkIssued(t *testing.T, l *lab.Lab, s *tlsStack, roots *x509.CertPool) {
+func checkIssued(t *testing.T, l *lab.Lab, tr *lab.Traefik, s *tlsStack, roots *x509.CertPool) {
 	var conds []string
 	l.Eventually(fmt.Sprintf("Certificate %s/%s Ready", s.ns, s.cert), 3*time.Minute, func() string {
+		if s.solver == nil {
+			s.solver, s.solverPods = openChallenge(t, l, tr, s.ns)
+		}
 		c, ready, err := l.Conditions(lab.CertificateGVR, s.ns, s.cert)
 		if err != nil {
 			return err.Error()
@@ -144,8 +155,29 @@ func checkIssued(t *testing.T, l *lab.Lab, s *tlsStack, roots *x509.CertPool) {
 	}
 	checkSolverGone(t, l, s.ns)
 	checkOneCertificate(t, l, s)
+	if s.ownIssuer != nil {
+		checkOwnIssuer(t, l, s.ownIssuer)
+	}
 	t.Logf("%s: Certificate %s created → Ready in %s (API server's clock); conditions: %s", s.example, s.cert, took, strings.Join(conds, "; "))
 	t.Logf("%s: served for %s: %s; verified with Pebble's root only; no credentials → 401, right password → 200", s.example, s.host, lab.Describe(served))
+}
+
+// checkOwnIssuer: the ClusterIssuer loki-cmp rendered registered its ACME
+// account at the server it names, with the example's email.
+func checkOwnIssuer(t *testing.T, l *lab.Lab, rendered *unstructured.Unstructured) {
+	t.Helper()
+	live, err := l.API.Dynamic.Resource(lab.ClusterIssuerGVR).Get(l.Ctx(), rendered.GetName(), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, _, _ := unstructured.NestedString(rendered.Object, "spec", "acme", "server")
+	email, _, _ := unstructured.NestedString(rendered.Object, "spec", "acme", "email")
+	uri, _, _ := unstructured.NestedString(live.Object, "status", "acme", "uri")
+	registered, _, _ := unstructured.NestedString(live.Object, "status", "acme", "lastRegisteredEmail")
+	if registered != email || !strings.HasPrefix(uri, strings.TrimSuffix(server, "/dir")) {
+		t.Fatalf("ClusterIssuer %s: account %q with email %q; want one at %s with %q", rendered.GetName(), uri, registered, server, email)
+	}
+	t.Logf("ClusterIssuer %s (loki-cmp's): ACME account %s, email %s", rendered.GetName(), uri, registered)
 }
 
 // checkOneCertificate: exactly one Certificate fills the Secret (a
@@ -254,16 +286,76 @@ func checkRenewal(t *testing.T, l *lab.Lab, tr *lab.Traefik, s *tlsStack, roots 
 	if tr.Proc.Pid() != pid {
 		t.Fatal("Traefik was restarted")
 	}
-	// The challenge's route: on web, past the basic auth (no middleware).
-	if solver == nil {
-		t.Fatal("Traefik never had a router for cert-manager's solver Ingress during the renewal")
+	// An ACME server may reuse the account's valid authorization for the
+	// name (Let's Encrypt does, for 30 days; Pebble 1% of the time even with
+	// PEBBLE_AUTHZREUSE=0): then no challenge runs.
+	challenge := "no new challenge (the valid authorization was reused)"
+	if solver != nil {
+		challenge = "a new HTTP-01 challenge, through " + solver.Name
 	}
-	if !slices.Contains(solver.EntryPoints, "web") || len(solver.Middlewares) > 0 {
-		t.Fatalf("solver router %s: entry points %v, middlewares %v; want web among them and no middleware", solver.Name, solver.EntryPoints, solver.Middlewares)
-	}
-	t.Logf("the solver's router while the challenge was open: %s (%s) on %v, middlewares %v", solver.Name, solver.Rule, solver.EntryPoints, solver.Middlewares)
+	t.Logf("renewal: %s", challenge)
 	t.Logf("renewal of %s: revision %d → %d, Traefik (pid %d, not restarted) serves the new certificate %s after the trigger: %s (was serial %x)",
 		s.cert, revision, revision+1, pid, took, lab.Describe(served), old.SerialNumber)
+}
+
+// openChallenge is the solver's router in Traefik and the solver pods of
+// ns while a challenge is open there (nil when none is).
+func openChallenge(t *testing.T, l *lab.Lab, tr *lab.Traefik, ns string) (*traefikRouter, []string) {
+	r := solverRouter(tr, ns)
+	if r == nil {
+		return nil, nil
+	}
+	return r, notSelectedByPolicy(t, l, ns, "loki")
+}
+
+// checkChallengeRoute: while a challenge was open, Traefik routed the
+// solver's path on web with no middleware (past loki-cmp's basic auth and
+// HTTPS-only router), and the NetworkPolicy left the solver pod alone. The
+// first stack's challenge is always seen (checkIssued waits for it from
+// the start); the others' may be over before their check begins.
+func checkChallengeRoute(t *testing.T, stacks []*tlsStack) {
+	seen := 0
+	for _, s := range stacks {
+		if s.solver == nil {
+			continue
+		}
+		seen++
+		if !slices.Contains(s.solver.EntryPoints, "web") || len(s.solver.Middlewares) > 0 {
+			t.Errorf("%s: solver router %s on %v, middlewares %v; want web among them and no middleware", s.example, s.solver.Name, s.solver.EntryPoints, s.solver.Middlewares)
+		}
+		t.Logf("%s: the solver's router while the challenge was open: %s (%s) on %v, middlewares %v; solver pods %v, not selected by NetworkPolicy loki",
+			s.example, s.solver.Name, s.solver.Rule, s.solver.EntryPoints, s.solver.Middlewares, s.solverPods)
+	}
+	if seen == 0 {
+		t.Fatalf("no stack's challenge was seen open in Traefik (%s's should have been)", stacks[0].example)
+	}
+}
+
+// notSelectedByPolicy lists ns's HTTP-01 solver pods and fails if the
+// NetworkPolicy policy selects one (it would cut the solver off from
+// Traefik on a cluster that enforces it).
+func notSelectedByPolicy(t *testing.T, l *lab.Lab, ns, policy string) []string {
+	t.Helper()
+	np, err := l.Client.NetworkingV1().NetworkPolicies(ns).Get(l.Ctx(), policy, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods, err := l.Client.CoreV1().Pods(ns).List(l.Ctx(), metav1.ListOptions{LabelSelector: "acme.cert-manager.io/http01-solver=true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range pods.Items {
+		if sel.Matches(labels.Set(p.Labels)) {
+			t.Fatalf("NetworkPolicy %s/%s selects the solver pod %s", ns, policy, p.Name)
+		}
+		names = append(names, p.Name)
+	}
+	return names
 }
 
 // traefikRouter is a router in Traefik's API.
