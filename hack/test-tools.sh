@@ -40,24 +40,25 @@
 # <= 75 min and a warm one <= 10 min, on the 2-core machine; a new program
 # states its cold build time and the new totals. docs/performance.md has the
 # measured runs and the ledger of what the live lab's programs add.
-# Cold builds in the cold .ci/run of 2026-12-02 with the scrape flow (two
-# lanes, 2 cores; a machine ~1.5x faster than the run before it, whose
-# figures are in parentheses; docs/performance.md has both runs):
+# Cold builds in the cold .ci/run of 2026-12-02 with the TLS flow (two
+# lanes, 2 cores; in parentheses the run before it, on a machine ~1.5x
+# faster; docs/performance.md has both):
 #   program                  cold wall       slimmer?
-#   loki                       640 s (1,012) no: see build_loki
-#   traefik                    665 s (1,017) no: see build_traefik
-#   kube-apiserver             337 s (453)   no: see build_kube_apiserver
-#   vault (slim)               438 s (585)   was 2,155 s, 365 MB in full
-#   alloy (slim)               402 s (460)   was 2,065 s, 517 MB, ~6 GB RAM, cgo
-#   promtail                   305 s (418)   after loki: shares its build cache
-#   minio                      199 s (221)   no: see build_minio
-#   prometheus-operator        164 s         + its config reloader; see build_prometheus_operator
-#   prometheus (slim)          124 s         after loki/promtail (shared deps); kubernetes SD only
-#   kwok                       116 s (126)
-#   kube-controller-manager     85 s (57)    after kube-apiserver (same cache)
-#   kube-scheduler              21 s (48)
-# Lanes: 1,756 s and 1,740 s (before the scrape flow, on the slower
-# machine: 2,159 s and 2,238 s).
+#   loki                       941 s (640)   no: see build_loki
+#   traefik                    992 s (665)   no: see build_traefik
+#   kube-apiserver             561 s (337)   no: see build_kube_apiserver
+#   vault (slim)               709 s (438)   was 2,155 s, 365 MB in full
+#   alloy (slim)               573 s (402)   was 2,065 s, 517 MB, ~6 GB RAM, cgo
+#   promtail                   500 s (305)   after loki: shares its build cache
+#   minio                      329 s (199)   no: see build_minio
+#   prometheus-operator        231 s (164)   + its config reloader; see build_prometheus_operator
+#   prometheus (slim)          191 s (124)   after loki/promtail (shared deps); kubernetes SD only
+#   cert-manager               190 s         controller + acmesolver, only what loki-cmp renders
+#   kwok                       160 s (116)
+#   kube-controller-manager    148 s (85)    after kube-apiserver (same cache)
+#   pebble                      12 s         + challtestsrv; after the rest
+#   kube-scheduler               7 s (21)
+# Lanes: 2,732 s and 2,812 s (1,756 s and 1,740 s on the faster machine).
 set -Eeuo pipefail
 
 # ---- pins -------------------------------------------------------------------
