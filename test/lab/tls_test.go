@@ -28,7 +28,6 @@ type tlsStack struct {
 	example, ns, host string
 	secret, cert      string // the Secret the Ingress serves; the Certificate that fills it
 	user, password    string
-	issuer            string
 	shim              bool                       // the Certificate is ingress-shim's (annotation mode)
 	ownIssuer         *unstructured.Unstructured // the ClusterIssuer the example renders, if any
 	// Seen while its challenge was open (while checkIssued waited): the
@@ -82,9 +81,9 @@ func TestTLSModes(t *testing.T) {
 func prepareTLS(t *testing.T, l *lab.Lab, acme *lab.ACME, example string) (*tlsStack, []*unstructured.Unstructured) {
 	t.Helper()
 	file := filepath.Join(render.RepoRoot(t), "testdata", "examples", example, "loki.yaml")
-	spec := render.Stack(t, file).Stack.Spec
-	s := &tlsStack{example: example, ns: render.Stack(t, file).Stack.Metadata.Namespace, host: spec.Host,
-		secret: spec.TLS.SecretName, issuer: spec.TLS.ClusterIssuer,
+	doc := render.Stack(t, file)
+	spec := doc.Stack.Spec
+	s := &tlsStack{example: example, ns: doc.Stack.Metadata.Namespace, host: spec.Host, secret: spec.TLS.SecretName,
 		user: spec.Auth.Users[0].Name, password: render.Password(spec.Auth.Users[0].Password.FromEnv)}
 	l.ProvideVolume(s.ns, "loki-data-loki-0", spec.Storage.Size)
 	if ds := spec.Monitoring.GrafanaDatasource; ds.Enabled {
