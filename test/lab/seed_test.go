@@ -13,8 +13,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/thedevops/loki-cmp/api/v1alpha1"
 	"github.com/thedevops/loki-cmp/test/internal/lab"
@@ -263,14 +265,7 @@ func checkTraefik(t *testing.T, tr *lab.Traefik, ns string) {
 // namespace it admits exists.
 func checkNetworkPolicy(t *testing.T, l *lab.Lab, ns, name string) {
 	t.Helper()
-	np, err := l.Client.NetworkingV1().NetworkPolicies(ns).Get(l.Ctx(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
-	if err != nil {
-		t.Fatal(err)
-	}
+	np, sel := policySelector(t, l, ns, name)
 	pods, err := l.Client.CoreV1().Pods(ns).List(l.Ctx(), metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {
 		t.Fatal(err)
@@ -319,6 +314,20 @@ func checkNetworkPolicy(t *testing.T, l *lab.Lab, ns, name string) {
 		}
 	}
 	t.Logf("NetworkPolicy %s selects %v; its ports exist on them; peers from namespaces %v (not enforced: the lab has no CNI)", name, names, peers)
+}
+
+// policySelector is the live NetworkPolicy ns/name and its pod selector.
+func policySelector(t *testing.T, l *lab.Lab, ns, name string) (*networkingv1.NetworkPolicy, labels.Selector) {
+	t.Helper()
+	np, err := l.Client.NetworkingV1().NetworkPolicies(ns).Get(l.Ctx(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return np, sel
 }
 
 // client speaks to Loki through Traefik.

@@ -335,14 +335,7 @@ func checkChallengeRoute(t *testing.T, stacks []*tlsStack) {
 // Traefik on a cluster that enforces it).
 func notSelectedByPolicy(t *testing.T, l *lab.Lab, ns, policy string) []string {
 	t.Helper()
-	np, err := l.Client.NetworkingV1().NetworkPolicies(ns).Get(l.Ctx(), policy, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, sel := policySelector(t, l, ns, policy)
 	pods, err := l.Client.CoreV1().Pods(ns).List(l.Ctx(), metav1.ListOptions{LabelSelector: "acme.cert-manager.io/http01-solver=true"})
 	if err != nil {
 		t.Fatal(err)
@@ -431,18 +424,15 @@ func createdToReady(t *testing.T, l *lab.Lab, ns, name string) time.Duration {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conds, _, _ := unstructured.NestedSlice(crt.Object, "status", "conditions")
-	for _, c := range conds {
-		if c, ok := c.(map[string]any); ok && c["type"] == "Ready" {
-			at, err := time.Parse(time.RFC3339, fmt.Sprint(c["lastTransitionTime"]))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return at.Sub(crt.GetCreationTimestamp().Time)
-		}
+	c := lab.Condition(crt, "Ready")
+	if c == nil {
+		t.Fatalf("Certificate %s/%s has no Ready condition", ns, name)
 	}
-	t.Fatalf("Certificate %s/%s has no Ready condition", ns, name)
-	return 0
+	at, err := time.Parse(time.RFC3339, fmt.Sprint(c["lastTransitionTime"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at.Sub(crt.GetCreationTimestamp().Time)
 }
 
 // secretLeaf is the first certificate in a kubernetes.io/tls Secret.

@@ -136,15 +136,24 @@ func (l *Lab) Health(o *unstructured.Unstructured) string {
 	case "Certificate", "ClusterIssuer", "Issuer":
 		// Argo CD's checks for cert-manager's kinds: healthy once Ready
 		// (a ClusterIssuer is Ready once its ACME account is registered).
-		conds, _, _ := unstructured.NestedSlice(live.Object, "status", "conditions")
-		for _, c := range conds {
-			if c, ok := c.(map[string]any); ok && c["type"] == "Ready" && c["status"] == "True" {
-				return ""
-			}
+		if c := Condition(live, "Ready"); c != nil && c["status"] == "True" {
+			return ""
 		}
+		conds, _, _ := unstructured.NestedSlice(live.Object, "status", "conditions")
 		return fmt.Sprintf("not Ready: %v", conds)
 	}
 	return ""
+}
+
+// Condition is obj's status condition of type typ (nil when it has none).
+func Condition(obj *unstructured.Unstructured, typ string) map[string]any {
+	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	for _, c := range conds {
+		if c, ok := c.(map[string]any); ok && c["type"] == typ {
+			return c
+		}
+	}
+	return nil
 }
 
 // Kinds lists the kinds of objs ("Kind name" lines), for messages.
