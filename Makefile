@@ -30,7 +30,7 @@ BUILDAH ?= buildah --storage-driver vfs
 # docker when a daemon answers, else buildah; DOCKER= forces buildah.
 DOCKER  ?= $(shell command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 && echo docker)
 # Real programs the tests run against; hack/test-tools.sh provides them.
-TEST_TOOLS := htpasswd kube-apiserver etcd loki vault buildah minio alloy kube-controller-manager kube-scheduler kwok traefik promtail prometheus prometheus-operator cert-manager pebble
+TEST_TOOLS := htpasswd kube-apiserver etcd loki vault buildah minio alloy kube-controller-manager kube-scheduler kwok traefik promtail prometheus prometheus-operator cert-manager pebble redis argocd gitea
 
 export CGO_ENABLED := 0
 
@@ -79,12 +79,13 @@ test-lab: tools
 	cd test && LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 -v ./lab/
 
 # Argo CD's own module tree lives only in test/argocd/go.mod (cold build:
-# 10+ min on 2 cores; cached afterwards). Argo CD v3.6 needs Go 1.27: the
+# 10+ min on 2 cores; cached afterwards; hack/test-tools.sh builds the lab's
+# Argo CD from the same module and build cache first). Argo CD v3.6 needs Go 1.27: the
 # go command fetches that toolchain from the module proxy once (76 MB) and
 # uses it for this module only; the rest stays on the machine's Go.
 ARGOCD_GOTOOLCHAIN := go1.27.3
 test-argocd:
-	hack/test-tools.sh buildah
+	hack/test-tools.sh buildah argocd
 	cd test/argocd && export GOTOOLCHAIN=$(ARGOCD_GOTOOLCHAIN) && $(GO) vet ./... && LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...
 
 # The Argo CD plugin sidecar image (Dockerfile: FROM scratch, the static

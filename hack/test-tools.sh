@@ -6,13 +6,14 @@
 #   hack/test-tools.sh --print-bin  print the bin dir the tests put on PATH
 #   hack/test-tools.sh --list       print the tool names and pinned versions
 #
-# Tools: htpasswd etcd buildah openssl (Debian packages; alias "apt" for all four),
+# Tools: htpasswd etcd buildah openssl redis (Debian packages; alias "apt" for all five),
 #        kube-apiserver loki vault minio alloy (built from Go module source),
 #        kube-controller-manager kube-scheduler kwok traefik promtail prometheus
-#        prometheus-operator cert-manager pebble (the live lab's, test/lab; built
-#        from Go module source; prometheus-operator also builds
+#        prometheus-operator cert-manager pebble argocd gitea (the live lab's,
+#        test/lab; built from Go module source; prometheus-operator also builds
 #        prometheus-config-reloader, cert-manager its acmesolver, pebble its
-#        pebble-challtestsrv).
+#        pebble-challtestsrv; argocd is Argo CD's servers, one binary under
+#        five names).
 #
 # Cache: ${LOKI_CMP_TOOLS_CACHE:-$HOME/.cache/loki-cmp-test}
 #   <name>-<version>/<name>   the built binary; the directory appears only
@@ -89,10 +90,17 @@ PROMETHEUS_MODULE_VERSION=v0.305.0
 # the lab's mains (hack/certmanager) pin it in their go.mod, which must agree.
 CERT_MANAGER_VERSION=v1.19.5
 PEBBLE_VERSION=v2.10.3        # github.com/letsencrypt/pebble/v2
+# Argo CD: the release test/argocd/go.mod requires (its cmp-server tests and
+# the lab's Argo CD are one version: checked); v3 needs Go 1.27.
+ARGOCD_VERSION=v3.6.1
+ARGOCD_GOTOOLCHAIN=go1.27.3
+# Gitea (the lab's git server): its go.mod says `module gitea.dev`, so it is
+# built inside a copy of the module zip, not installed.
+GITEA_VERSION=v1.27.3
 
-APT_TOOLS=(htpasswd etcd buildah openssl)
+APT_TOOLS=(htpasswd etcd buildah openssl redis)
 GO_TOOLS=(kube-apiserver loki vault minio alloy kube-controller-manager kube-scheduler kwok traefik promtail
-  prometheus prometheus-operator cert-manager pebble)
+  prometheus prometheus-operator cert-manager pebble argocd gitea)
 ALL_TOOLS=("${APT_TOOLS[@]}" "${GO_TOOLS[@]}")
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -250,6 +258,7 @@ tool_htpasswd() { ensure_apt htpasswd htpasswd apache2-utils htpasswd -nbB u p; 
 tool_etcd()     { ensure_apt etcd etcd etcd-server etcd --version; }
 tool_buildah()  { ensure_apt buildah buildah buildah buildah --version; }
 tool_openssl()  { ensure_apt openssl openssl openssl openssl version; }
+tool_redis()    { ensure_apt redis redis-server redis-server redis-server --version; }
 
 # ---- Go-built tools ---------------------------------------------------------
 # ensure_go name version builder 'verify args' [version-substring]
@@ -544,6 +553,43 @@ build_pebble() { # work out
   mv "$work/gobin/pebble-challtestsrv" "$(dirname "$out")/pebble-challtestsrv"
 }
 
+# -- Argo CD and Gitea (the lab's GitOps flow) -----------------------------------
+# Argo CD's servers as one multi-call binary, test/argocd/internal/argocd:
+# upstream's application controller, repo-server, API server (for
+# /api/webhook), cmp-server and git-ask-pass, under the name started (the
+# symlinks beside it). Built in test/argocd itself, whose go.mod and go.sum
+# already pin Argo CD's tree for the cmp-server tests; without -trimpath, so
+# that `go test` there finds the packages it shares in the build cache.
+# Slimmer: no CLI, Dex, ApplicationSet, notification or commit server.
+build_argocd() { # work out
+  local work=$1 out=$2 src=$REPO_ROOT/test/argocd pinned n
+  step "check test/argocd/go.mod requires argo-cd $ARGOCD_VERSION"
+  pinned=$(awk '$1 == "github.com/argoproj/argo-cd/v3" { print $2 }' "$src/go.mod")
+  [[ "$pinned" == "$ARGOCD_VERSION" ]] || die "test/argocd/go.mod requires argo-cd $pinned, the pin is $ARGOCD_VERSION"
+  cd "$src"
+  step "go build ./internal/argocd (GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN)"
+  GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN go build -mod=readonly \
+    -ldflags="-s -w -X github.com/argoproj/argo-cd/v3/common.version=${ARGOCD_VERSION#v}" \
+    -o "$out" ./internal/argocd
+  for n in $ARGOCD_NAMES; do ln -s argocd "$(dirname "$out")/$n"; done
+}
+ARGOCD_NAMES="argocd-application-controller argocd-repo-server argocd-server argocd-cmp-server argocd-git-ask-pass"
+
+# Gitea without its frontend build (no `bindata` tag: the lab points
+# STATIC_ROOT_PATH at the templates, options and public files kept beside
+# the binary; the web UI is unstyled, the API, webhooks and git over HTTP
+# are whole). Not slimmer: one program, and the lab uses its core.
+build_gitea() { # work out
+  local work=$1 out=$2
+  step "copy code.gitea.io/gitea@$GITEA_VERSION"
+  copy_module "code.gitea.io/gitea@$GITEA_VERSION" "$work/src"
+  cd "$work/src"
+  step "go build . (no bindata)"
+  go build -mod=mod -trimpath -ldflags="-s -w -X main.Version=${GITEA_VERSION#v}" -o "$out" .
+  step "keep templates, options and public beside it"
+  cp -a templates options public "$(dirname "$out")/"
+}
+
 build_promtail() { # work out
   local work=$1 out=$2 b=github.com/grafana/loki/v3/pkg/util/build
   step "copy github.com/grafana/loki/v3@$PROMTAIL_VERSION"
@@ -728,6 +774,16 @@ tool_pebble() {
   ensure_go pebble "$PEBBLE_VERSION" build_pebble "-version" "$PEBBLE_VERSION"
   tool_companion pebble "$PEBBLE_VERSION" pebble-challtestsrv "-h" ""
 }
+# The cache directory names a hash of the main and go.sum: a change to
+# either (a new command, another dependency) builds again.
+tool_argocd() {
+  local h n
+  CUR_TOOL=argocd
+  h=$(cat "$REPO_ROOT/test/argocd/internal/argocd/main.go" "$REPO_ROOT/test/argocd/go.sum" | sha256sum | cut -c1-12)
+  ensure_go argocd "$ARGOCD_VERSION-$h" build_argocd "version" "argocd $ARGOCD_VERSION"
+  for n in $ARGOCD_NAMES; do link_bin "$n" "../argocd-$ARGOCD_VERSION-$h/$n"; done
+}
+tool_gitea() { ensure_go gitea "$GITEA_VERSION" build_gitea "--version" "version ${GITEA_VERSION#v}"; }
 tool_traefik() { ensure_go traefik "$TRAEFIK_VERSION" build_traefik "version" "$TRAEFIK_VERSION"; }
 tool_loki()  { ensure_go loki  "$LOKI_VERSION"  build_loki  "-version" "${LOKI_VERSION#v}"; }
 tool_vault() { ensure_go vault "$VAULT_VERSION-$VAULT_RECIPE" build_vault "version" "$VAULT_VERSION"; }
@@ -752,7 +808,9 @@ usage: $0 [tool ...]     build/install tools (default: all)
        $0 --list        print tool names and pinned versions
 tools: ${ALL_TOOLS[*]}
   (aliases: apt, apache2-utils, etcd-server, prometheus-config-reloader,
-   cert-manager-acmesolver, pebble-challtestsrv)
+   cert-manager-acmesolver, pebble-challtestsrv, redis-server,
+   argocd-application-controller, argocd-repo-server, argocd-server,
+   argocd-cmp-server)
 EOF
 }
 
@@ -769,14 +827,17 @@ main() {
           "kube-controller-manager $KUBE_VERSION" "kube-scheduler $KUBE_VERSION" \
           "kwok $KWOK_VERSION" "traefik $TRAEFIK_VERSION" "promtail $PROMTAIL_VERSION" \
           "prometheus $PROMETHEUS_VERSION" "prometheus-operator $PROMETHEUS_OPERATOR_VERSION" \
-          "cert-manager $CERT_MANAGER_VERSION" "pebble $PEBBLE_VERSION"
+          "cert-manager $CERT_MANAGER_VERSION" "pebble $PEBBLE_VERSION" \
+          "redis apt:redis-server" "argocd $ARGOCD_VERSION" "gitea $GITEA_VERSION"
         return 0 ;;
       -h|--help) usage; return 0 ;;
       all) want+=("${ALL_TOOLS[@]}") ;;
       apt) want+=("${APT_TOOLS[@]}") ;;
       apache2-utils) want+=(htpasswd) ;;
       etcd-server) want+=(etcd) ;;
-      htpasswd|etcd|buildah|openssl|kube-apiserver|loki|vault|minio|alloy) want+=("$a") ;;
+      redis-server) want+=(redis) ;;
+      argocd-application-controller|argocd-repo-server|argocd-server|argocd-cmp-server) want+=(argocd) ;;
+      htpasswd|etcd|buildah|openssl|redis|argocd|gitea|kube-apiserver|loki|vault|minio|alloy) want+=("$a") ;;
       kube-controller-manager|kube-scheduler|kwok|traefik|promtail) want+=("$a") ;;
       prometheus|prometheus-operator) want+=("$a") ;;
       prometheus-config-reloader) want+=(prometheus-operator) ;;
@@ -812,7 +873,7 @@ main() {
 # from earlier cold runs (vault, alloy: the slim builds' CPU minutes over 2
 # cores). With these the cold run of 2026-12-01 had lanes of 1,425 s and
 # 1,480 s (see the top): balanced, so they stay.
-declare -A COST=([vault]=7 [loki]=15 [kube-apiserver]=10 [minio]=8 [alloy]=7 [traefik]=14 [kube-controller-manager]=5 [kube-scheduler]=1 [kwok]=5 [promtail]=8 [prometheus]=8 [prometheus-operator]=5 [cert-manager]=4 [pebble]=1)
+declare -A COST=([vault]=7 [loki]=15 [kube-apiserver]=10 [minio]=8 [alloy]=7 [traefik]=14 [kube-controller-manager]=5 [kube-scheduler]=1 [kwok]=5 [promtail]=8 [prometheus]=8 [prometheus-operator]=5 [cert-manager]=4 [pebble]=1 [argocd]=9 [gitea]=8)
 run_lanes() { # tool...
   local -a lanes=() load=() pids=() sorted
   local i t best rc=0

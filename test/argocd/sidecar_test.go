@@ -13,6 +13,8 @@ import (
 	"github.com/argoproj/argo-cd/v3/util/app/discovery"
 	gocmp "github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc/status"
+
+	"github.com/thedevops/loki-cmp/internal/testtools"
 )
 
 // TestSidecar runs the sidecar as Argo CD does: Argo CD's argocd-cmp-server
@@ -28,13 +30,13 @@ func TestSidecar(t *testing.T) {
 	// The pod's volumes: var-files (argocd-cmp-server), plugins (the
 	// socket), the sidecar's private /tmp.
 	varFiles, plugins, tmp := t.TempDir(), t.TempDir(), t.TempDir()
-	build := exec.Command("go", "build", "-trimpath",
-		"-ldflags", "-X github.com/argoproj/argo-cd/v3/common.version="+strings.TrimPrefix(argoCDVersion(t), "v"),
-		"-o", filepath.Join(varFiles, "argocd-cmp-server"), "./internal/argocd-cmp-server")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building argocd-cmp-server: %v\n%s", err, out)
+	// The binary itself, not the tools' symlink (the volume holds files
+	// only), under the name it dispatches on.
+	cmpServer, err := filepath.EvalSymlinks(testtools.Find(t, "argocd-cmp-server"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	copyFile(t, cmpServer, filepath.Join(varFiles, "argocd-cmp-server"), 0o755)
 	for dir, mode := range map[string]os.FileMode{varFiles: 0o755, plugins: 0o1777, tmp: 0o1777} {
 		if err := os.Chmod(dir, mode); err != nil {
 			t.Fatal(err)
