@@ -2,7 +2,6 @@ package argocd
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
