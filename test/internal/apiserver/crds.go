@@ -118,6 +118,10 @@ func (s *Server) waitEstablished(ctx context.Context, t testing.TB, name string,
 // CD v3.6 says go 1.27.0; test/argocd builds it with the same toolchain.
 var moduleToolchain = map[string]string{"github.com/argoproj/argo-cd/v3": "go1.27.3"}
 
+// ModuleToolchain is the GOTOOLCHAIN a module is downloaded with ("" for
+// the machine's Go).
+func ModuleToolchain(module string) string { return moduleToolchain[module] }
+
 func ModuleDir(t testing.TB, module, version string) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
@@ -128,7 +132,7 @@ func ModuleDir(t testing.TB, module, version string) string {
 	// Outside any module, so the test module's go.mod is neither read nor changed.
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GO111MODULE=on", "GOFLAGS=")
-	if tc := moduleToolchain[module]; tc != "" {
+	if tc := ModuleToolchain(module); tc != "" {
 		cmd.Env = append(cmd.Env, "GOTOOLCHAIN="+tc)
 	}
 	var stderr bytes.Buffer

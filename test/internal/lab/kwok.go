@@ -106,7 +106,8 @@ func prefetchModules() []string {
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
 		return nil
 	}
-	mods := []string{kwokModule + "@" + pins["kwok"]}
+	// Argo CD's CRDs are installed by StartArgoCD alone (not in every lab).
+	mods := []string{kwokModule + "@" + pins["kwok"], argoModule + "@" + pins["argocd"]}
 	for _, src := range labCRDSources(pins) {
 		mods = append(mods, src.Module+"@"+src.Version)
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/thedevops/loki-cmp/test/internal/apiserver"
 )
 
 // The lab's network, all of it inside the network namespace the test binary
@@ -68,11 +70,27 @@ func Main(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
 		os.Exit(1)
 	}
+	// loki-cmp for the lab's Argo CD sidecar, built here, where the build
+	// may still reach the module proxy; the labs inherit its path.
+	bin, err := buildLokiCmp()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
+		os.Exit(1)
+	}
+	os.Setenv(envLokiCmp, bin)
+	code := runLabs(m)
+	os.RemoveAll(filepath.Dir(bin))
+	os.Exit(code)
+}
+
+// runLabs runs the tests in the lab's namespaces and returns the exit
+// status: in a lab per top-level test (split.go) or in one.
+func runLabs(m *testing.M) int {
 	if os.Geteuid() != 0 {
 		// An unprivileged user namespace maps only the caller's own uid, and
 		// the pods run as their own users (Loki: runAsUser 10001, fsGroup).
 		os.Setenv(envUnusable, "the lab needs root (to run each pod as its own uid and gid in namespaces of its own); uid is "+strconv.Itoa(os.Geteuid()))
-		os.Exit(m.Run())
+		return m.Run()
 	}
 	args := []string{"--net", "--mount", "--uts", "--propagation", "private", "--fork", "--kill-child"}
 	probe := exec.Command("unshare", append(args, "true")...)
@@ -80,32 +98,32 @@ func Main(m *testing.M) {
 		// Tests that need the lab skip (or fail under LOKI_CMP_REQUIRE_TOOLS)
 		// with this exact error.
 		os.Setenv(envUnusable, fmt.Sprintf("unshare %s true: %v: %s", strings.Join(args, " "), err, bytes.TrimSpace(out)))
-		os.Exit(m.Run())
+		return m.Run()
 	}
 	self, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
-		os.Exit(1)
+		return 1
 	}
 	tests, jobs, err := splitTests(self, os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
-		os.Exit(1)
+		return 1
 	}
 	if tests != nil {
-		os.Exit(runSplit(self, args, os.Args[1:], tests, jobs))
+		return runSplit(self, args, os.Args[1:], tests, jobs)
 	}
 	cmd := exec.Command("unshare", append(append(args, "--", self), os.Args[1:]...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = labEnv()
 	if err := cmd.Run(); err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
-			os.Exit(ee.ExitCode())
+			return ee.ExitCode()
 		}
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
-		os.Exit(1)
+		return 1
 	}
-	os.Exit(0)
+	return 0
 }
 
 // setupNetwork runs inside the new namespaces: loopback, the bridge, the
@@ -177,6 +195,9 @@ func prefetch() error {
 		cmd := exec.Command("go", "mod", "download", "-json", m)
 		cmd.Dir = os.TempDir()
 		cmd.Env = append(os.Environ(), "GOWORK=off", "GO111MODULE=on", "GOFLAGS=")
+		if tc := apiserver.ModuleToolchain(strings.SplitN(m, "@", 2)[0]); tc != "" {
+			cmd.Env = append(cmd.Env, "GOTOOLCHAIN="+tc)
+		}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go mod download %s: %v: %s", m, err, bytes.TrimSpace(out))
 		}

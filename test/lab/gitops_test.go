@@ -1,0 +1,881 @@
+package lab_test
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/thedevops/loki-cmp/internal/testtools"
+	"github.com/thedevops/loki-cmp/test/internal/lab"
+	"github.com/thedevops/loki-cmp/test/internal/render"
+)
+
+// The lab's poll period (argocd-cm timeout.reconciliation, jitter 0):
+// install.yaml's is 120 s + up to 60 s of jitter; shorter here so that the
+// run without a webhook is measured in one test. Which of the two started
+// a sync is read from the controller's log, not guessed from timing.
+const gitopsPoll = 60 * time.Second
+
+// gitops is the seed deployed the way users deploy it: loki.yaml in
+// apps/loki of the k3s-gitops repository on Gitea, deploy/application's
+// Application pointed at it, Argo CD syncing through loki-cmp's sidecar.
+type gitops struct {
+	t     *testing.T
+	l     *lab.Lab
+	argo  *lab.ArgoCD
+	gitea *lab.Gitea
+	clone *lab.Clone
+	vault *testtools.Vault
+	c     *client // to Loki through Traefik, trusting Pebble's root
+	app   string  // the Application's name
+	seed  string  // the loki.yaml the cluster should have (the seed, then each good commit)
+	pw    string  // the admin password the sidecar holds
+	head  string  // the last commit pushed
+}
+
+const gitopsRepo = "k3s-gitops"
+
+// TestGitOps walks the GitOps flow: Gitea → webhook or poll → Argo CD's
+// controller → repo-server → loki-cmp's sidecar → the cluster, asserted
+// from the Application's status and the live objects.
+func TestGitOps(t *testing.T) {
+	start := time.Now()
+	g := startGitOps(t)
+	t.Run("first sync", g.checkFirstSync)
+	t.Run("webhook", g.checkWebhook)
+	t.Run("poll", g.checkPoll)
+	t.Run("broken render", g.checkBrokenRender)
+	t.Run("self-heal", g.checkSelfHeal)
+	t.Run("prune", g.checkPrune)
+	t.Run("password rotation in Vault", g.checkVaultRotation)
+	t.Run("namespace move", g.checkNamespaceMove)
+	times := g.argo.GenerateTimes()
+	if len(times) == 0 {
+		t.Error("the sidecar logged no GenerateManifest call")
+	}
+	slices.Sort(times)
+	if len(times) > 0 {
+		g.l.Logf("the sidecar's GenerateManifest calls: %d, median %s, max %s", len(times),
+			times[len(times)/2].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
+	}
+	g.l.Logf("GitOps lab run: %s in all", time.Since(start).Round(100*time.Millisecond))
+}
+
+func startGitOps(t *testing.T) *gitops {
+	l := lab.Start(t)
+	l.StartTraefik()
+	acme := l.StartACME()
+	// The ClusterIssuer the seed names, as the cluster has it before
+	// loki-cmp: a stand-in at Pebble (TestTLSModes has the same).
+	if err := l.API.ApplyAs(l.Ctx(), acme.ClusterIssuer("letsencrypt-prod", platformEmail), "helm"); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(render.RepoRoot(t), "testdata", "examples", "seed", "loki.yaml")
+	doc := render.Stack(t, file)
+	spec := doc.Stack.Spec
+	l.ProvideVolume(doc.Stack.Metadata.Namespace, "loki-data-loki-0", spec.Storage.Size)
+	if err := l.API.EnsureNamespace(l.Ctx(), spec.Monitoring.GrafanaDatasource.Namespace); err != nil {
+		t.Fatal(err)
+	}
+	envVar := spec.Auth.Users[0].Password.FromEnv
+	g := &gitops{t: t, l: l, app: "loki", pw: render.Password(envVar)}
+	g.c = &client{t: t, http: l.HTTPClient(spec.Host, acme.Roots()), base: "https://" + spec.Host}
+	// The sidecar's Vault (token auth, as README's table has it), for the
+	// rotation scenario; loki.yaml starts with the password in its env.
+	g.vault = testtools.StartVault(t, false)
+	g.vault.CLI(t, "kv", "put", "-mount=secret", "loki/basic-auth", "admin="+g.pw)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.seed = string(data)
+	g.gitea = l.StartGitea()
+	cloneURL := g.gitea.CreateRepo(gitopsRepo)
+	g.argo = l.StartArgoCD(lab.ArgoCDOptions{Reconciliation: gitopsPoll, PluginEnv: []string{envVar + "=" + g.pw,
+		"VAULT_ADDR=" + g.vault.Addr, "VAULT_TOKEN=" + g.vault.RootToken, "LOKI_CMP_VAULT_ALLOWED_PATHS=secret/loki/*"}})
+	g.gitea.AddWebhook(gitopsRepo, g.argo.Server+"/api/webhook", g.argo.WebhookSecret)
+	g.clone = g.gitea.Clone(gitopsRepo)
+	g.clone.WriteFile("apps/loki/loki.yaml", data)
+	g.head, _ = g.clone.CommitAndPush("loki: the seed stack")
+	g.createApplication(cloneURL)
+	return g
+}
+
+// createApplication applies deploy/application's Application with only
+// the repository URL changed.
+func (g *gitops) createApplication(repoURL string) {
+	t := g.t
+	data, err := os.ReadFile(filepath.Join(render.RepoRoot(t), "deploy", "application", "loki-application.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal(data, &app.Object); err != nil {
+		t.Fatal(err)
+	}
+	if err := unstructured.SetNestedField(app.Object, repoURL, "spec", "source", "repoURL"); err != nil {
+		t.Fatal(err)
+	}
+	g.app = app.GetName()
+	if _, err := g.l.API.Dynamic.Resource(lab.ApplicationGVR).Namespace(app.GetNamespace()).Create(g.l.Ctx(), app, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// appState is what the tests read of the Application's status.
+type appState struct {
+	Sync, Health, Revision   string
+	Phase, OpRevision, OpMsg string
+	Started, Finished        string
+	ReconciledAt             string
+	Conditions               []string
+	Results                  []syncResult
+}
+
+type syncResult struct {
+	Kind, Namespace, Name, Status, Message, SyncPhase string
+}
+
+func (g *gitops) state() appState {
+	g.t.Helper()
+	app, err := g.argo.Application(g.app)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	s := func(path ...string) string {
+		v, _, _ := unstructured.NestedString(app.Object, append([]string{"status"}, path...)...)
+		return v
+	}
+	st := appState{Sync: s("sync", "status"), Health: s("health", "status"), Revision: s("sync", "revision"),
+		Phase: s("operationState", "phase"), OpRevision: s("operationState", "syncResult", "revision"),
+		OpMsg: s("operationState", "message"), Started: s("operationState", "startedAt"),
+		Finished: s("operationState", "finishedAt"), ReconciledAt: s("reconciledAt")}
+	conds, _, _ := unstructured.NestedSlice(app.Object, "status", "conditions")
+	for _, c := range conds {
+		c, _ := c.(map[string]any)
+		st.Conditions = append(st.Conditions, fmt.Sprintf("%v: %v", c["type"], c["message"]))
+	}
+	res, _, _ := unstructured.NestedSlice(app.Object, "status", "operationState", "syncResult", "resources")
+	for _, r := range res {
+		r, _ := r.(map[string]any)
+		str := func(k string) string { v, _ := r[k].(string); return v }
+		st.Results = append(st.Results, syncResult{str("kind"), str("namespace"), str("name"), str("status"), str("message"), str("syncPhase")})
+	}
+	return st
+}
+
+func (s appState) String() string {
+	return fmt.Sprintf("sync %s at %.7s, health %s, operation %s at %.7s (%s), conditions %v",
+		s.Sync, s.Revision, s.Health, s.Phase, s.OpRevision, s.OpMsg, s.Conditions)
+}
+
+// waitSynced waits until the Application is Synced and Healthy at
+// revision, by a sync operation that succeeded at it, and returns when.
+func (g *gitops) waitSynced(what, revision string, timeout time.Duration) appState {
+	g.t.Helper()
+	var st appState
+	g.l.Eventually(what+": Synced and Healthy at "+revision[:7], timeout, func() string {
+		st = g.state()
+		if st.Sync != "Synced" || st.Health != "Healthy" || st.Revision != revision ||
+			st.Phase != "Succeeded" || st.OpRevision != revision {
+			return st.String()
+		}
+		return ""
+	})
+	return st
+}
+
+// rendered is what loki-cmp makes of loki.yaml content in the sidecar's
+// environment (the objects the cluster should have).
+func (g *gitops) rendered(content string) []*unstructured.Unstructured {
+	g.t.Helper()
+	f := filepath.Join(g.t.TempDir(), "loki.yaml")
+	if err := os.WriteFile(f, []byte(content), 0o644); err != nil {
+		g.t.Fatal(err)
+	}
+	return render.Objects(g.t, f)
+}
+
+// fingerprints is, per object of objs that exists, its UID and its
+// generation (or, for kinds without one, its resourceVersion): what
+// changes when the object is re-created or its spec is written.
+func (g *gitops) fingerprints(objs []*unstructured.Unstructured) map[string]string {
+	out := map[string]string{}
+	for _, o := range objs {
+		res, err := g.l.API.Resource(o)
+		if err != nil {
+			g.t.Fatal(err)
+		}
+		live, err := res.Get(g.l.Ctx(), o.GetName(), metav1.GetOptions{})
+		if err != nil {
+			continue
+		}
+		v := live.GetResourceVersion()
+		if live.GetGeneration() > 0 {
+			v = fmt.Sprint("gen ", live.GetGeneration())
+		}
+		out[key(o)] = string(live.GetUID()) + " " + v
+	}
+	return out
+}
+
+func key(o *unstructured.Unstructured) string {
+	return o.GetKind() + " " + o.GetNamespace() + "/" + o.GetName()
+}
+
+// checkFirstSync: the first sync ends Synced and Healthy; the waves were
+// applied in order, each only once the one before it was healthy; a hard
+// refresh afterwards finds no difference and applies nothing.
+func (g *gitops) checkFirstSync(t *testing.T) {
+	g.t = t
+	objs := g.rendered(g.seed)
+	w := watchWaves(g.l, objs)
+	created := time.Now()
+	st := g.waitSynced("first sync", g.head, 6*time.Minute)
+	w.stop()
+	t.Logf("first sync: %s %s after %s (Application created → Synced/Healthy)", st.Sync, st.Health, time.Since(created).Round(100*time.Millisecond))
+	w.check(t)
+	if len(st.Results) < len(objs) {
+		t.Errorf("sync result has %d resources, the render %d", len(st.Results), len(objs))
+	}
+	for _, r := range st.Results {
+		if r.Status != "Synced" {
+			t.Errorf("sync result %s %s/%s: %s %s", r.Kind, r.Namespace, r.Name, r.Status, r.Message)
+		}
+	}
+
+	before := g.fingerprints(objs)
+	g.argo.Refresh(g.app, "hard")
+	g.waitReconciled(st.ReconciledAt)
+	after := g.state()
+	if after.Sync != "Synced" || after.Health != "Healthy" || after.Started != st.Started {
+		t.Errorf("after a hard refresh: %s (operation started %s, was %s): want still Synced, Healthy, no new sync", after, after.Started, st.Started)
+	}
+	if diff := diffFingerprints(before, g.fingerprints(objs)); diff != "" {
+		t.Errorf("a hard refresh re-applied objects:\n%s", diff)
+	}
+	t.Logf("hard refresh: still %s %s, no sync started, %d objects unchanged", after.Sync, after.Health, len(before))
+	g.checkAccess(t, g.pw, "")
+}
+
+// checkAccess: through Traefik, no credentials → 401, password → 200 and,
+// if old is set, old → 401.
+func (g *gitops) checkAccess(t *testing.T, password, old string) {
+	g.c.t = t
+	l := g.l
+	l.Eventually("Traefik serves Loki with the issued certificate", time.Minute, func() string {
+		if _, _, err := g.c.do("GET", "/loki/api/v1/labels", "", "", nil); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+	if code, _, body := g.c.must("GET", "/loki/api/v1/labels", "", "", nil); code != http.StatusUnauthorized {
+		t.Errorf("no credentials: %d %s, want 401", code, body)
+	}
+	if code, _, body := g.c.must("GET", "/loki/api/v1/labels", "admin", password, nil); code != http.StatusOK {
+		t.Errorf("the password: %d %s, want 200", code, body)
+	}
+	if old != "" {
+		if code, _, body := g.c.must("GET", "/loki/api/v1/labels", "admin", old, nil); code != http.StatusUnauthorized {
+			t.Errorf("the old password: %d %s, want 401", code, body)
+		}
+	}
+}
+
+// waitReconciled waits until the controller has reconciled the
+// Application again (status.reconciledAt after since).
+func (g *gitops) waitReconciled(since string) {
+	g.l.Eventually("the Application reconciled after "+since, 2*time.Minute, func() string {
+		if r := g.state().ReconciledAt; r <= since {
+			return "reconciledAt " + r
+		}
+		return ""
+	})
+}
+
+func diffFingerprints(before, after map[string]string) string {
+	var out []string
+	for k, v := range before {
+		if after[k] != v {
+			out = append(out, fmt.Sprintf("%s: %s → %s", k, v, after[k]))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n")
+}
+
+// commit writes loki.yaml and pushes it; it returns the new head and when
+// the push finished.
+func (g *gitops) commit(content, message string) (string, time.Time) {
+	g.clone.WriteFile("apps/loki/loki.yaml", []byte(content))
+	sha, at := g.clone.CommitAndPush(message)
+	g.head = sha
+	return sha, at
+}
+
+// withRetention is the seed with spec.loki.retention set.
+func withRetention(seed, retention string) string {
+	return replaceOnce(seed, "  host: loki.thedevops.dev\n", "  host: loki.thedevops.dev\n  loki:\n    retention: "+retention+"\n")
+}
+
+func replaceOnce(s, old, new string) string {
+	if strings.Count(s, old) != 1 {
+		panic(fmt.Sprintf("%q is not once in the seed", old))
+	}
+	return strings.Replace(s, old, new, 1)
+}
+
+// checkWebhook: a commit that changes retention, announced by Gitea's
+// push webhook, is applied without waiting for the poll: the refresh that
+// started the sync is the one the webhook requested.
+func (g *gitops) checkWebhook(t *testing.T) {
+	g.t = t
+	serverLog := g.argo.LogSize("argocd-server")
+	sha, pushed := g.commit(withRetention(g.seed, "14d"), "loki: keep logs 14 days")
+	st := g.waitSynced("webhook", sha, gitopsPoll)
+	took := time.Since(pushed)
+	g.checkConfig(t, "retention_period: 14d")
+	log := g.argo.LogSince("argocd-server", serverLog)
+	if !strings.Contains(log, "Received push event repo: "+g.gitea.URL+"/"+g.gitea.User+"/"+gitopsRepo) ||
+		!strings.Contains(log, "Requested app '"+g.app+"' refresh") {
+		t.Errorf("argocd-server did not log Gitea's push event and the refresh:\n%s", log)
+	}
+	if why := g.syncTrigger(sha); why != "normal refresh requested" {
+		t.Errorf("the sync to %.7s was started by a refresh for %q, want the webhook's (normal refresh requested)", sha, why)
+	}
+	t.Logf("webhook: push → sync started %s, %s %s at %.7s in %s (Loki restarted on the new config), started by the webhook's refresh",
+		g.syncStarted(pushed), st.Sync, st.Health, sha, took.Round(100*time.Millisecond))
+}
+
+// syncStarted is how long after pushed the last sync operation started
+// (status.operationState.startedAt, whole seconds).
+func (g *gitops) syncStarted(pushed time.Time) time.Duration {
+	at, err := time.Parse(time.RFC3339, g.state().Started)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return at.Sub(pushed.Truncate(time.Second))
+}
+
+// syncTrigger is the reason the controller logged for the refresh in
+// which it started the automated sync to sha ("" if it did not).
+func (g *gitops) syncTrigger(sha string) string {
+	log := g.argo.LogSince("argocd-application-controller", 0)
+	i := strings.Index(log, "Initiated automated sync to '"+sha)
+	if i < 0 {
+		return ""
+	}
+	const mark = "Refreshing app status ("
+	j := strings.LastIndex(log[:i], mark)
+	if j < 0 {
+		return ""
+	}
+	reason := log[j+len(mark) : i]
+	if k := strings.Index(reason, "), level"); k >= 0 {
+		reason = reason[:k]
+	}
+	return reason
+}
+
+// checkConfig: the live loki-config ConfigMap holds want.
+func (g *gitops) checkConfig(t *testing.T, want string) {
+	cm, err := g.l.Client.CoreV1().ConfigMaps("loki").Get(g.l.Ctx(), "loki-config", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all string
+	for _, v := range cm.Data {
+		all += v
+	}
+	if !strings.Contains(all, want) {
+		t.Errorf("loki-config does not hold %q:\n%s", want, all)
+	}
+}
+
+// checkPoll: with Gitea's webhook off, a push that a forged webhook (the
+// wrong secret) announces is refused and triggers nothing; the poll
+// applies it.
+func (g *gitops) checkPoll(t *testing.T) {
+	g.t = t
+	hook := g.gitea.SetWebhooksActive(gitopsRepo, false)
+	defer g.gitea.SetWebhooksActive(gitopsRepo, true)
+	was := g.state()
+	serverLog := g.argo.LogSize("argocd-server")
+	sha, pushed := g.commit(withRetention(g.seed, "21d"), "loki: keep logs 21 days")
+	// Argo CD v3.6.1 answers a Gogs/Gitea event that fails its HMAC check
+	// with 400 "Webhook processing failed" (401 is for registry events).
+	code := g.sendWebhook(gogsPush(g.gitea, sha, was.Revision), "not-the-secret")
+	if code != http.StatusBadRequest {
+		t.Errorf("a webhook signed with the wrong secret: %d, want 400", code)
+	}
+	st := g.waitSynced("poll", sha, gitopsPoll+2*time.Minute)
+	took := time.Since(pushed)
+	log := g.argo.LogSince("argocd-server", serverLog)
+	if strings.Contains(log, "Requested app '"+g.app+"' refresh") {
+		t.Errorf("argocd-server refreshed the Application on the forged webhook:\n%s", log)
+	}
+	if !strings.Contains(log, "HMAC verification failed") {
+		t.Errorf("argocd-server did not log the failed HMAC check:\n%s", log)
+	}
+	if why := g.syncTrigger(sha); !strings.HasPrefix(why, "comparison expired") {
+		t.Errorf("the sync to %.7s was started by a refresh for %q, want the poll's (comparison expired)", sha, why)
+	}
+	t.Logf("no webhook (%d hook(s) off): a forged webhook with the wrong secret → %d, HMAC check failed, no refresh; the poll: push → sync started %s, %s %s in %s",
+		hook, code, g.syncStarted(pushed), st.Sync, st.Health, took.Round(100*time.Millisecond))
+	g.checkConfig(t, "retention_period: 21d")
+}
+
+// gogsPush is a push event as Gitea sends it (its Gogs-compatible form,
+// which Argo CD parses), for the commit sha after before.
+func gogsPush(gitea *lab.Gitea, sha, before string) []byte {
+	repoURL := gitea.URL + "/" + gitea.User + "/" + gitopsRepo
+	body, _ := json.Marshal(map[string]any{
+		"ref": "refs/heads/main", "before": before, "after": sha,
+		"commits": []map[string]any{{"id": sha, "modified": []string{"apps/loki/loki.yaml"}}},
+		"repository": map[string]any{"name": gitopsRepo, "full_name": gitea.User + "/" + gitopsRepo,
+			"html_url": repoURL, "clone_url": repoURL + ".git", "default_branch": "main"},
+	})
+	return body
+}
+
+// sendWebhook posts a push event to argocd-server signed with secret, as
+// Gitea signs (HMAC-SHA256 of the body in X-Gogs-Signature), and returns
+// the status.
+func (g *gitops) sendWebhook(body []byte, secret string) int {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	req, err := http.NewRequest("POST", g.argo.Server+"/api/webhook", bytes.NewReader(body))
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Gogs-Event", "push")
+	req.Header.Set("X-Gitea-Event", "push")
+	req.Header.Set("X-Gogs-Signature", hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// lineColumn is loki-cmp's position of an error in loki.yaml.
+var lineColumn = regexp.MustCompile(`loki\.yaml:\d+:\d+: `)
+
+// checkBrokenRender: commits that break the render (an unset variable, an
+// invalid value) show loki-cmp's error with file:line:col and no secret
+// in the Application, change and prune nothing, and the next good commit
+// recovers.
+func (g *gitops) checkBrokenRender(t *testing.T) {
+	g.t = t
+	good := withRetention(g.seed, "21d")
+	objs := g.rendered(good)
+	before := g.fingerprints(objs)
+	for _, c := range []struct{ name, content, want string }{
+		{"unset variable", strings.Replace(good, "fromEnv: LOKI_ADMIN_PASSWORD", "fromEnv: LOKI_UNSET_PASSWORD", 1), "LOKI_UNSET_PASSWORD"},
+		{"invalid value", withRetention(g.seed, "forever"), "retention"},
+	} {
+		sha, _ := g.commit(c.content, "loki: "+c.name)
+		g.argo.Refresh(g.app, "normal")
+		var msg string
+		g.l.Eventually(c.name+": the Application shows loki-cmp's error", 2*time.Minute, func() string {
+			st := g.state()
+			for _, cond := range st.Conditions {
+				if strings.HasPrefix(cond, "ComparisonError") && strings.Contains(cond, c.want) {
+					msg = cond
+					return ""
+				}
+			}
+			return st.String()
+		})
+		if !lineColumn.MatchString(msg) {
+			t.Errorf("%s: the error has no loki.yaml:line:col: %s", c.name, msg)
+		}
+		if strings.Contains(msg, g.pw) {
+			t.Errorf("%s: the error shows the password", c.name)
+		}
+		t.Logf("%s (%.7s): %s; %s", c.name, sha, g.state().Sync, msg)
+	}
+	if diff := diffFingerprints(before, g.fingerprints(objs)); diff != "" {
+		t.Errorf("a broken render changed the cluster:\n%s", diff)
+	}
+	sha, pushed := g.commit(good, "loki: fix the render")
+	st := g.waitSynced("recovery", sha, 2*time.Minute)
+	t.Logf("broken renders: nothing of %d objects changed or pruned; the good commit → %s %s in %s", len(before), st.Sync, st.Health,
+		time.Since(pushed).Round(100*time.Millisecond))
+	g.seed = good
+}
+
+// checkSelfHeal: a deleted Middleware and an edited Secret are restored.
+func (g *gitops) checkSelfHeal(t *testing.T) {
+	g.t = t
+	l := g.l
+	mw := render.Find(t, g.rendered(g.seed), "Middleware", "loki-basic-auth")
+	res, err := l.API.Resource(mw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := res.Get(l.Ctx(), mw.GetName(), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Delete(l.Ctx(), mw.GetName(), metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deleted := time.Now()
+	l.Eventually("the Middleware restored", 2*time.Minute, func() string {
+		o, err := res.Get(l.Ctx(), mw.GetName(), metav1.GetOptions{})
+		if err != nil {
+			return err.Error()
+		}
+		if o.GetUID() == old.GetUID() {
+			return "not deleted yet"
+		}
+		return ""
+	})
+	t.Logf("Middleware deleted → restored in %s", time.Since(deleted).Round(100*time.Millisecond))
+
+	secrets := l.Client.CoreV1().Secrets("loki")
+	sec, err := secrets.Get(l.Ctx(), "loki-basic-auth", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := maps(sec.Data)
+	for k := range sec.Data {
+		sec.Data[k] = []byte("tampered")
+	}
+	if _, err := secrets.Update(l.Ctx(), sec, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	edited := time.Now()
+	l.Eventually("the Secret restored", 2*time.Minute, func() string {
+		s, err := secrets.Get(l.Ctx(), "loki-basic-auth", metav1.GetOptions{})
+		if err != nil {
+			return err.Error()
+		}
+		if got := maps(s.Data); got != want {
+			return "data still edited"
+		}
+		return ""
+	})
+	t.Logf("Secret edited → restored in %s", time.Since(edited).Round(100*time.Millisecond))
+}
+
+// maps is a byte map as a comparable string (keys sorted).
+func maps(m map[string][]byte) string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%x;", k, m[k])
+	}
+	return b.String()
+}
+
+// checkPrune: switching the ServiceMonitor and the collector off deletes
+// exactly their objects; everything else stays as it was.
+func (g *gitops) checkPrune(t *testing.T) {
+	g.t = t
+	off := replaceOnce(replaceOnce(g.seed, "  collector:\n    type: promtail\n", "  collector:\n    enabled: false\n"),
+		"    serviceMonitor:\n      labels: {release: kube-prometheus-stack}\n", "    serviceMonitor:\n      enabled: false\n")
+	was, now := g.rendered(g.seed), g.rendered(off)
+	keep := map[string]bool{}
+	for _, o := range now {
+		keep[key(o)] = true
+	}
+	var gone []*unstructured.Unstructured
+	for _, o := range was {
+		if !keep[key(o)] {
+			gone = append(gone, o)
+		}
+	}
+	kept := g.fingerprints(now)
+	sha, pushed := g.commit(off, "loki: no ServiceMonitor, no collector")
+	st := g.waitSynced("prune", sha, 3*time.Minute)
+	left := g.fingerprints(gone)
+	var names []string
+	for _, o := range gone {
+		names = append(names, key(o))
+	}
+	if len(left) != 0 {
+		t.Errorf("not pruned: %v", left)
+	}
+	// Spec changes are expected where the render changed (e.g. the
+	// NetworkPolicy's rules for the collector); re-creation is not.
+	after := g.fingerprints(now)
+	for k, v := range kept {
+		if strings.Fields(after[k])[0] != strings.Fields(v)[0] {
+			t.Errorf("%s was re-created or deleted (%s → %q)", k, v, after[k])
+		}
+	}
+	t.Logf("prune: push → %s %s in %s; deleted exactly %d objects: %s", st.Sync, st.Health,
+		time.Since(pushed).Round(100*time.Millisecond), len(gone), strings.Join(names, ", "))
+	g.seed = off
+}
+
+// waveWatch records, while a sync runs, when each rendered object first
+// exists and whether the objects of earlier waves were healthy then.
+type waveWatch struct {
+	l     *lab.Lab
+	waves []lab.Wave
+	done  chan struct{}
+	wg    sync.WaitGroup
+
+	mu         sync.Mutex
+	violations []string
+	firstSeen  map[int]time.Time // wave -> first object seen
+	healthy    map[int]time.Time // wave -> every object healthy
+}
+
+func watchWaves(l *lab.Lab, objs []*unstructured.Unstructured) *waveWatch {
+	waves, err := lab.Waves(objs)
+	if err != nil {
+		l.T().Fatal(err)
+	}
+	w := &waveWatch{l: l, waves: waves, done: make(chan struct{}), firstSeen: map[int]time.Time{}, healthy: map[int]time.Time{}}
+	w.wg.Add(1)
+	go w.loop()
+	return w
+}
+
+// loop reads every object, later waves first: an object of a later wave
+// that exists while one of an earlier wave, read after it, is not healthy
+// was applied too early.
+func (w *waveWatch) loop() {
+	defer w.wg.Done()
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+		present := map[int]string{} // wave -> an object of it that exists
+		for i := len(w.waves) - 1; i >= 0; i-- {
+			wave := w.waves[i]
+			allHealthy := true
+			for _, o := range wave.Objects {
+				why := w.l.Health(o)
+				if why == "" || !strings.Contains(why, "not found") {
+					w.seen(wave.Number, present, key(o))
+				}
+				if why != "" {
+					allHealthy = false
+					for later, obj := range present {
+						if later > wave.Number {
+							w.violate(fmt.Sprintf("%s (wave %d) existed while %s (wave %d) was not healthy: %s", obj, later, key(o), wave.Number, why))
+						}
+					}
+				}
+			}
+			if allHealthy {
+				w.mu.Lock()
+				if _, ok := w.healthy[wave.Number]; !ok {
+					w.healthy[wave.Number] = time.Now()
+				}
+				w.mu.Unlock()
+			}
+		}
+	}
+}
+
+func (w *waveWatch) seen(wave int, present map[int]string, name string) {
+	if _, ok := present[wave]; !ok {
+		present[wave] = name
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.firstSeen[wave]; !ok {
+		w.firstSeen[wave] = time.Now()
+	}
+}
+
+func (w *waveWatch) violate(s string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.violations) < 10 {
+		w.violations = append(w.violations, s)
+	}
+}
+
+func (w *waveWatch) stop() { close(w.done); w.wg.Wait() }
+
+// check fails t on any violation and logs the order seen.
+func (w *waveWatch) check(t *testing.T) {
+	for _, v := range w.violations {
+		t.Error("wave order: " + v)
+	}
+	var order []string
+	var prev time.Time
+	for _, wave := range w.waves {
+		first, ok := w.firstSeen[wave.Number]
+		if !ok {
+			t.Errorf("wave %d: no object seen", wave.Number)
+			continue
+		}
+		if !prev.IsZero() && first.Before(prev) {
+			t.Errorf("wave %d first seen at %s, before wave %d was (%s)", wave.Number, first.Format(time.StampMilli), wave.Number-1, prev.Format(time.StampMilli))
+		}
+		prev = first
+		order = append(order, fmt.Sprintf("wave %d (%s) applied %s, healthy %s", wave.Number, kindsOf(wave),
+			first.Format("15:04:05.0"), w.healthy[wave.Number].Format("15:04:05.0")))
+	}
+	t.Logf("waves, as observed:\n  %s", strings.Join(order, "\n  "))
+}
+
+func kindsOf(w lab.Wave) string {
+	var kinds []string
+	for _, o := range w.Objects {
+		if !slices.Contains(kinds, o.GetKind()) {
+			kinds = append(kinds, o.GetKind())
+		}
+	}
+	return strings.Join(kinds, ", ")
+}
+
+// checkVaultRotation: the password moves to Vault by a commit; a new
+// version in Vault reaches the cluster by the documented path, a hard
+// refresh (a normal one serves the cached manifests of the same commit),
+// and Traefik then takes the new password and refuses the old.
+func (g *gitops) checkVaultRotation(t *testing.T) {
+	g.t = t
+	inVault := replaceOnce(g.seed, "password: {fromEnv: LOKI_ADMIN_PASSWORD}",
+		"password: {fromVault: {path: secret/loki/basic-auth, key: admin}}")
+	sha, _ := g.commit(inVault, "loki: the admin password from Vault")
+	g.waitSynced("password from Vault", sha, 3*time.Minute)
+	g.seed = inVault
+	g.checkAccess(t, g.pw, "")
+	secrets := g.l.Client.CoreV1().Secrets("loki")
+	hash := func() string {
+		s, err := secrets.Get(g.l.Ctx(), "loki-basic-auth", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return maps(s.Data)
+	}
+	was := hash()
+	next := "rotated-" + g.pw
+	g.vault.CLI(t, "kv", "put", "-mount=secret", "loki/basic-auth", "admin="+next)
+
+	st := g.state()
+	g.argo.Refresh(g.app, "normal")
+	g.waitReconciled(st.ReconciledAt)
+	if hash() != was {
+		t.Fatal("a normal refresh changed the Secret: the manifests were not cached")
+	}
+	refreshed := time.Now()
+	g.argo.Refresh(g.app, "hard")
+	g.l.Eventually("the new hash in the cluster", 2*time.Minute, func() string {
+		if hash() == was {
+			return "Secret unchanged"
+		}
+		return ""
+	})
+	applied := time.Since(refreshed)
+	g.l.Eventually("Traefik takes the new password", time.Minute, func() string {
+		if code, _, _ := g.c.must("GET", "/loki/api/v1/labels", "admin", next, nil); code != http.StatusOK {
+			return fmt.Sprintf("new password → %d", code)
+		}
+		return ""
+	})
+	g.checkAccess(t, next, g.pw)
+	t.Logf("Vault rotation: a normal refresh kept the cached hash; a hard refresh applied the new one in %s, Traefik 200 for the new password after %s, 401 for the old",
+		applied.Round(100*time.Millisecond), time.Since(refreshed).Round(100*time.Millisecond))
+	g.pw = next
+}
+
+// checkNamespaceMove: a commit that moves the stack to another namespace
+// (docs/upgrades.md, "Moving the stack to another namespace") syncs the
+// stack there, prunes the old namespace's objects but neither the old
+// Namespace nor its volume claim: no data is deleted unless the user
+// deletes the namespace. The Application then lists the Namespace as
+// requiring pruning (skipped).
+func (g *gitops) checkNamespaceMove(t *testing.T) {
+	g.t = t
+	l := g.l
+	const from, to = "loki", "loki-next"
+	moved := replaceOnce(g.seed, "  namespace: loki\n", "  namespace: "+to+"\n")
+	was, now := g.rendered(g.seed), g.rendered(moved)
+	doc := render.Stack(t, filepath.Join(render.RepoRoot(t), "testdata", "examples", "seed", "loki.yaml"))
+	l.ProvideVolume(to, "loki-data-loki-0", doc.Stack.Spec.Storage.Size)
+	claim, err := l.Client.CoreV1().PersistentVolumeClaims(from).Get(l.Ctx(), "loki-data-loki-0", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha, pushed := g.commit(moved, "loki: move to namespace "+to)
+	var st appState
+	var prune []string
+	l.Eventually("the stack synced in "+to, 4*time.Minute, func() string {
+		st = g.state()
+		if st.Phase != "Succeeded" || st.OpRevision != sha || st.Health != "Healthy" {
+			return st.String()
+		}
+		return ""
+	})
+	took := time.Since(pushed)
+	prune = g.requiresPruning()
+	ns, err := l.Client.CoreV1().Namespaces().Get(l.Ctx(), from, metav1.GetOptions{})
+	if err != nil || ns.DeletionTimestamp != nil {
+		t.Fatalf("the old Namespace %s: %v (deleting: %v), want kept", from, err, ns != nil && ns.DeletionTimestamp != nil)
+	}
+	c, err := l.Client.CoreV1().PersistentVolumeClaims(from).Get(l.Ctx(), claim.Name, metav1.GetOptions{})
+	if err != nil || c.UID != claim.UID || c.DeletionTimestamp != nil {
+		t.Fatalf("the old volume claim %s/%s: %v, want kept (same UID, not deleting)", from, claim.Name, err)
+	}
+	keep := map[string]bool{}
+	for _, o := range now {
+		keep[key(o)] = true
+	}
+	var gone []*unstructured.Unstructured
+	for _, o := range was {
+		if !keep[key(o)] && o.GetKind() != "Namespace" {
+			gone = append(gone, o)
+		}
+	}
+	if left := g.fingerprints(gone); len(left) != 0 {
+		t.Errorf("not pruned from %s: %v", from, left)
+	}
+	if !slices.Contains(prune, "Namespace /"+from) {
+		t.Errorf("the Application's resources requiring pruning: %v, want Namespace %s", prune, from)
+	}
+	t.Logf("namespace move: push → operation %s, health %s, sync %s in %s; %d objects of %s pruned; Namespace %s and claim %s (phase %s, volume %s) kept; requiring pruning (skipped): %v",
+		st.Phase, st.Health, st.Sync, took.Round(100*time.Millisecond), len(gone), from, from, c.Name, c.Status.Phase, c.Spec.VolumeName, prune)
+}
+
+// requiresPruning lists the Application's resources marked
+// requiresPruning ("Kind namespace/name").
+func (g *gitops) requiresPruning() []string {
+	app, err := g.argo.Application(g.app)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	res, _, _ := unstructured.NestedSlice(app.Object, "status", "resources")
+	var out []string
+	for _, r := range res {
+		r, _ := r.(map[string]any)
+		str := func(k string) string { v, _ := r[k].(string); return v }
+		if p, _ := r["requiresPruning"].(bool); p {
+			out = append(out, str("kind")+" "+str("namespace")+"/"+str("name"))
+		}
+	}
+	return out
+}
