@@ -346,17 +346,20 @@ func TestDryRunPlaceholderNamesTheSource(t *testing.T) {
 	}
 }
 
-// TestNamespaceOwnership: a rendered Namespace is protected from Argo CD's
-// prune and deletion; with createNamespace false none is rendered.
+// TestNamespaceOwnership: the stack's Namespace (it holds the volume) is
+// protected from Argo CD's prune and deletion; the collector's is not, so
+// that switching the collector off prunes it like the rest of the
+// collector; with createNamespace false none is rendered.
 func TestNamespaceOwnership(t *testing.T) {
 	in := stack(t, "")
 	nss := find[*corev1.Namespace](generate(t, in))
 	if len(nss) != 2 {
 		t.Fatalf("%d Namespaces, want the stack's and the collector's", len(nss))
 	}
+	want := map[string]string{in.Stack.Metadata.Namespace: "Prune=false,Delete=false"}
 	for _, ns := range nss {
-		if got := ns.Annotations["argocd.argoproj.io/sync-options"]; got != "Prune=false,Delete=false" {
-			t.Errorf("Namespace %s: sync-options %q", ns.Name, got)
+		if got := ns.Annotations["argocd.argoproj.io/sync-options"]; got != want[ns.Name] {
+			t.Errorf("Namespace %s: sync-options %q, want %q", ns.Name, got, want[ns.Name])
 		}
 	}
 	in.Stack.Spec.CreateNamespace = false

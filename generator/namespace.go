@@ -28,19 +28,25 @@ func buildNamespaces(p *plan) []Object {
 	if c != nil && c.ns == p.ns {
 		level = c.kind.podSecurity
 	}
-	objs := []Object{p.namespace(p.ns, "loki", level)}
+	objs := []Object{p.namespace(p.ns, "loki", level, true)}
 	if c != nil && c.ns != p.ns {
-		objs = append(objs, p.namespace(c.ns, c.kind.app, c.kind.podSecurity))
+		objs = append(objs, p.namespace(c.ns, c.kind.app, c.kind.podSecurity, false))
 	}
 	return objs
 }
 
-func (p *plan) namespace(name, app, level string) Object {
+// namespace is one Namespace. The stack's holds the volumes (protect): Argo
+// CD must never delete it, neither when metadata.namespace changes (prune)
+// nor when the Application is deleted; removing an old one is the
+// administrator's decision. The collector's holds no volume (Promtail's
+// state is on the node): it goes with the collector, as any object of a
+// feature switched off does, instead of staying behind and leaving the
+// Application OutOfSync for ever ("requires pruning").
+func (p *plan) namespace(name, app, level string, protect bool) Object {
 	m := p.meta(name, "", app, "", waveNamespace)
-	// A Namespace holds the volumes: Argo CD must never delete it, neither
-	// when metadata.namespace changes (prune) nor when the Application is
-	// deleted. Removing an old namespace is the administrator's decision.
-	m.Annotations[annotationSyncOptions] = namespaceSyncOptions
+	if protect {
+		m.Annotations[annotationSyncOptions] = namespaceSyncOptions
+	}
 	for _, mode := range []string{"enforce", "audit", "warn"} {
 		m.Labels["pod-security.kubernetes.io/"+mode] = level
 		m.Labels["pod-security.kubernetes.io/"+mode+"-version"] = "latest"
