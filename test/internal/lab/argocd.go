@@ -329,8 +329,8 @@ func (a *ArgoCD) LogSince(name string, offset int64) string {
 }
 
 // grpcTimeMs is a gRPC call's duration in a log line of Argo CD's gRPC
-// logging interceptor.
-var grpcTimeMs = regexp.MustCompile(`grpc\.time_ms="?([0-9.]+)`)
+// logging interceptor (JSON: "grpc.time_ms":"7.6"; text: grpc.time_ms=7.6).
+var grpcTimeMs = regexp.MustCompile(`grpc\.time_ms"?[:=]"?([0-9.]+)`)
 
 // GenerateTimes are the durations of the sidecar's GenerateManifest calls,
 // in order, from the cmp-server's gRPC log: receiving the application's

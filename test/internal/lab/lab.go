@@ -262,9 +262,16 @@ func (l *Lab) untaint(n *corev1.Node) {
 }
 
 // Eventually polls cond every 200 ms until it returns "" (done) or the
-// timeout passes, then fails with its last answer.
+// timeout passes, then fails the lab's test with its last answer.
 func (l *Lab) Eventually(what string, timeout time.Duration, cond func() string) {
 	l.t.Helper()
+	Eventually(l.t, what, timeout, cond)
+}
+
+// Eventually is Lab.Eventually failing t: for subtests, which must not
+// fail the lab's (parent) test.
+func Eventually(t testing.TB, what string, timeout time.Duration, cond func() string) {
+	t.Helper()
 	var last string
 	for deadline := time.Now().Add(timeout); ; time.Sleep(200 * time.Millisecond) {
 		if last = cond(); last == "" {
@@ -274,7 +281,7 @@ func (l *Lab) Eventually(what string, timeout time.Duration, cond func() string)
 			break
 		}
 	}
-	l.t.Fatalf("%s: not after %s: %s", what, timeout, last)
+	t.Fatalf("%s: not after %s: %s", what, timeout, last)
 }
 
 // Logf logs with the time since the lab started.
