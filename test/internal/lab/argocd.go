@@ -57,6 +57,10 @@ type ArgoCDOptions struct {
 	// HardReconciliation is timeout.hard.reconciliation (0: off, the
 	// default): a periodic refresh that regenerates the manifests.
 	HardReconciliation time.Duration
+	// RevisionCache is the repo-server's --revision-cache-expiration (0:
+	// its default, 3 min): how long what a branch points to is cached, so
+	// how much later than the poll a push without a webhook can be seen.
+	RevisionCache time.Duration
 }
 
 // Argo CD's ports on the lab's host, as in install.yaml.
@@ -97,8 +101,7 @@ func (l *Lab) StartArgoCD(opts ArgoCDOptions) *ArgoCD {
 	a.start("argocd-repo-server", a.command(bin, "argocd-repo-server",
 		append([]string{"ARGOCD_PLUGINSOCKFILEPATH=" + sock, "ARGOCD_GPG_ENABLED=false",
 			"ARGOCD_ASK_PASS_SOCK=" + filepath.Join(a.mkdir("askpass"), "reposerver-ask-pass.sock")}, timeouts...),
-		// Plain gRPC on loopback, as the controller is told (install.yaml: TLS).
-		"--port=8081", "--metrics-port=8084", "--address=127.0.0.1", "--disable-tls", "--client-ca-path=", "--redis="+argoRedisAddr))
+		a.repoServerArgs(opts)...))
 	a.start("argocd-application-controller", a.command(bin, "argocd-application-controller",
 		append([]string{"ARGOCD_FAKE_IN_CLUSTER=true", "KUBECONFIG=" + l.Kubeconfig}, timeouts...),
 		"--kubeconfig="+l.Kubeconfig, "--namespace="+argoNamespace, "--metrics-port=8082",
@@ -110,6 +113,17 @@ func (l *Lab) StartArgoCD(opts ArgoCDOptions) *ArgoCD {
 		"--staticassets="+a.mkdir("static"), "--dex-server=", "--disable-auth=false"))
 	a.waitServer()
 	return a
+}
+
+// repoServerArgs: plain gRPC on loopback, as the controller is told
+// (install.yaml: TLS), and the revision cache the options set.
+func (a *ArgoCD) repoServerArgs(opts ArgoCDOptions) []string {
+	args := []string{"--port=8081", "--metrics-port=8084", "--address=127.0.0.1", "--disable-tls",
+		"--client-ca-path=", "--redis=" + argoRedisAddr}
+	if opts.RevisionCache > 0 {
+		args = append(args, "--revision-cache-expiration="+opts.RevisionCache.String())
+	}
+	return args
 }
 
 // createSettings makes what install.yaml ships before any program starts:
