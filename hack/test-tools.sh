@@ -59,7 +59,11 @@
 #   kube-controller-manager    148 s (85)    after kube-apiserver (same cache)
 #   pebble                      12 s         + challtestsrv; after the rest
 #   kube-scheduler               7 s (21)
+#   argocd                   1,457 s *    Argo CD's servers only (no CLI, Dex, ApplicationSet, notifications)
+#   gitea                    1,126 s *    no frontend bundle
 # Lanes: 2,732 s and 2,812 s (1,756 s and 1,740 s on the faster machine).
+# * built beside the rest of a cold make tools, four builds at once on 2
+#   cores (2026-12-02): inflated; 17.9 + 1.9 CPU-min for both together.
 set -Eeuo pipefail
 
 # ---- pins -------------------------------------------------------------------
