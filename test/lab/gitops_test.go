@@ -51,6 +51,7 @@ type gitops struct {
 	app   string  // the Application's name
 	seed  string  // the loki.yaml the cluster should have (the seed, then each good commit)
 	pw    string  // the admin password the sidecar holds
+	size  string  // the seed's volume size
 	head  string  // the last commit pushed
 }
 
@@ -99,7 +100,7 @@ func startGitOps(t *testing.T) *gitops {
 		t.Fatal(err)
 	}
 	envVar := spec.Auth.Users[0].Password.FromEnv
-	g := &gitops{t: t, l: l, app: "loki", pw: render.Password(envVar)}
+	g := &gitops{t: t, l: l, app: "loki", pw: render.Password(envVar), size: spec.Storage.Size}
 	g.c = &client{t: t, http: l.HTTPClient(spec.Host, acme.Roots()), base: "https://" + spec.Host}
 	// The sidecar's Vault (token auth, as README's table has it), for the
 	// rotation scenario; loki.yaml starts with the password in its env.
@@ -260,6 +261,22 @@ func (g *gitops) fingerprints(objs []*unstructured.Unstructured) map[string]stri
 			v = fmt.Sprint("gen ", live.GetGeneration())
 		}
 		out[key(o)] = string(live.GetUID()) + " " + v
+	}
+	return out
+}
+
+// dropped is the objects of was that now no longer has (by kind,
+// namespace and name): what a sync from was to now prunes.
+func dropped(was, now []*unstructured.Unstructured) []*unstructured.Unstructured {
+	keep := map[string]bool{}
+	for _, o := range now {
+		keep[key(o)] = true
+	}
+	var out []*unstructured.Unstructured
+	for _, o := range was {
+		if !keep[key(o)] {
+			out = append(out, o)
+		}
 	}
 	return out
 }
@@ -630,17 +647,8 @@ func (g *gitops) checkPrune(t *testing.T) {
 	g.t = t
 	off := replaceOnce(replaceOnce(g.seed, "  collector:\n    type: promtail\n", "  collector:\n    enabled: false\n"),
 		"    serviceMonitor:\n      labels: {release: kube-prometheus-stack}\n", "    serviceMonitor:\n      enabled: false\n")
-	was, now := g.rendered(g.seed), g.rendered(off)
-	keep := map[string]bool{}
-	for _, o := range now {
-		keep[key(o)] = true
-	}
-	var gone []*unstructured.Unstructured
-	for _, o := range was {
-		if !keep[key(o)] {
-			gone = append(gone, o)
-		}
-	}
+	now := g.rendered(off)
+	gone := dropped(g.rendered(g.seed), now)
 	kept := g.fingerprints(now)
 	sha, pushed := g.commit(off, "loki: no ServiceMonitor, no collector")
 	st := g.waitSynced("prune", sha, 3*time.Minute)
@@ -848,8 +856,7 @@ func (g *gitops) checkNamespaceMove(t *testing.T) {
 	const from, to = "loki", "loki-next"
 	moved := replaceOnce(g.seed, "  namespace: loki\n", "  namespace: "+to+"\n")
 	was, now := g.rendered(g.seed), g.rendered(moved)
-	doc := render.Stack(t, filepath.Join(render.RepoRoot(t), "testdata", "examples", "seed", "loki.yaml"))
-	l.ProvideVolume(to, "loki-data-loki-0", doc.Stack.Spec.Storage.Size)
+	l.ProvideVolume(to, "loki-data-loki-0", g.size)
 	claim, err := l.Client.CoreV1().PersistentVolumeClaims(from).Get(l.Ctx(), "loki-data-loki-0", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -874,13 +881,10 @@ func (g *gitops) checkNamespaceMove(t *testing.T) {
 	if err != nil || c.UID != claim.UID || c.DeletionTimestamp != nil {
 		t.Fatalf("the old volume claim %s/%s: %v, want kept (same UID, not deleting)", from, claim.Name, err)
 	}
-	keep := map[string]bool{}
-	for _, o := range now {
-		keep[key(o)] = true
-	}
+	// The old Namespace is kept (checked above): the rest must go.
 	var gone []*unstructured.Unstructured
-	for _, o := range was {
-		if !keep[key(o)] && o.GetKind() != "Namespace" {
+	for _, o := range dropped(was, now) {
+		if o.GetKind() != "Namespace" {
 			gone = append(gone, o)
 		}
 	}

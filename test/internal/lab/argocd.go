@@ -36,7 +36,6 @@ import (
 // configured with is what install.yaml gives them, except where a field
 // here says otherwise.
 type ArgoCD struct {
-	Namespace     string // argocd
 	Server        string // argocd-server's HTTP address (insecure, as behind a TLS-terminating ingress)
 	WebhookSecret string // argocd-secret's webhook.gogs.secret (Gitea signs as Gogs does)
 	Procs         map[string]*proc.Process
@@ -87,7 +86,7 @@ var argoCRDs = []string{"manifests/crds/application-crd.yaml", "manifests/crds/a
 func (l *Lab) StartArgoCD(opts ArgoCDOptions) *ArgoCD {
 	t := l.t
 	t.Helper()
-	a := &ArgoCD{Namespace: argoNamespace, Server: "http://" + HostIP + ":" + argoServerPort,
+	a := &ArgoCD{Server: "http://" + HostIP + ":" + argoServerPort,
 		WebhookSecret: randomHex(16), Procs: map[string]*proc.Process{}, l: l, dir: filepath.Join(l.Dir, "argocd")}
 	l.API.InstallCRDs(t, []apiserver.CRDSource{{Module: argoModule, Version: l.pins["argocd"], Files: argoCRDs}})
 	a.createSettings(opts)
@@ -127,27 +126,21 @@ func (a *ArgoCD) repoServerArgs(opts ArgoCDOptions) []string {
 }
 
 // createSettings makes what install.yaml ships before any program starts:
-// the namespace, argocd-cm, argocd-rbac-cm, argocd-secret (the server's
-// signing key and the webhook secret) and the default AppProject.
+// the namespace, argocd-cm, argocd-rbac-cm, argocd-cmd-params-cm and
+// argocd-secret (the server's signing key and the webhook secret). The
+// default AppProject is argocd-server's to make (waitServer).
 func (a *ArgoCD) createSettings(opts ArgoCDOptions) {
 	l, t := a.l, a.l.t
 	if err := l.API.EnsureNamespace(l.Ctx(), argoNamespace); err != nil {
 		t.Fatal(err)
 	}
-	part := map[string]string{"app.kubernetes.io/part-of": "argocd"}
+	// Argo CD's settings informers select app.kubernetes.io/part-of=argocd.
 	named := func(name string) metav1.ObjectMeta {
-		labels := map[string]string{"app.kubernetes.io/name": name}
-		for k, v := range part {
-			labels[k] = v
-		}
-		return metav1.ObjectMeta{Name: name, Namespace: argoNamespace, Labels: labels}
-	}
-	cm := map[string]string{}
-	for k, v := range reconcileSettings(opts) {
-		cm[k] = v
+		return metav1.ObjectMeta{Name: name, Namespace: argoNamespace,
+			Labels: map[string]string{"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "argocd"}}
 	}
 	for _, c := range []*corev1.ConfigMap{
-		{ObjectMeta: named("argocd-cm"), Data: cm},
+		{ObjectMeta: named("argocd-cm"), Data: reconcileSettings(opts)},
 		{ObjectMeta: named("argocd-rbac-cm")},
 		{ObjectMeta: named("argocd-cmd-params-cm")},
 	} {
@@ -264,7 +257,8 @@ func (a *ArgoCD) start(name string, cmd *exec.Cmd) {
 	a.Procs[name] = proc.Start(a.l.t, a.dir, name, cmd)
 }
 
-// exited is ", <name> exited: <log tail>" once the program has exited.
+// exited is "; <name> exited (<how>): <log tail>" once the program has
+// exited, else "".
 func (a *ArgoCD) exited(name string) string {
 	if done, how := a.Procs[name].Exited(); done {
 		return fmt.Sprintf("; %s exited (%s): %s", name, how, a.Procs[name].Tail(2000))
