@@ -87,11 +87,13 @@ func runSplit(self string, unshareArgs, args, tests []string, jobs int) int {
 			pass = append(pass, a)
 		}
 	}
+	// Slots are taken in the list's order (source order: the long GitOps
+	// labs start in the first round, not last behind the short ones).
 	for _, name := range tests {
 		wg.Add(1)
+		slots <- struct{}{}
 		go func() {
 			defer wg.Done()
-			slots <- struct{}{}
 			defer func() { <-slots }()
 			began := time.Now()
 			argv := slices.Concat(unshareArgs, []string{"--", self}, pass, []string{"-test.run=^" + name + "$"})
