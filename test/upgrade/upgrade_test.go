@@ -21,6 +21,13 @@ var snapshot = flag.String("snapshot", "", "at a release: record the immutable f
 // snapshotCases are the examples recorded as baselines at a release: the
 // seed deployment and cases that differ in what is immutable (defaults
 // only, Promtail off, every feature on, other names and namespaces).
+// manifestsCase keeps the release's whole output too, as manifestsFile:
+// the GitOps lab syncs it and upgrades it to the current output.
+const (
+	manifestsCase = "seed"
+	manifestsFile = "manifests.yaml"
+)
+
 var snapshotCases = []string{"seed", "minimal", "features-off", "features-on", "custom-names", "simple-scalable"}
 
 // TestImmutableFieldsUnchanged renders each baseline's loki.yaml (a copy of
@@ -52,6 +59,7 @@ func TestImmutableFieldsUnchanged(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				checkManifests(t, caseDir, baseline)
 				current, err := immutable.Take(render.Objects(t, input))
 				if err != nil {
 					t.Fatal(err)
@@ -66,6 +74,27 @@ func TestImmutableFieldsUnchanged(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// checkManifests: where a case keeps its release's whole output
+// (manifests.yaml, which TestGitOpsUpgrade syncs before upgrading), the
+// immutable fields of that output are the baseline's: it is what the
+// release rendered.
+func checkManifests(t *testing.T, caseDir string, baseline immutable.Snapshot) {
+	file := filepath.Join(caseDir, manifestsFile)
+	if _, err := os.Stat(file); err != nil {
+		if filepath.Base(caseDir) == manifestsCase {
+			t.Fatalf("%s: the %s case keeps its release's output (%v)", caseDir, manifestsCase, err)
+		}
+		return
+	}
+	kept, err := immutable.Take(render.Manifests(t, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range immutable.Diff(baseline, kept) {
+		t.Errorf("%s is not what this release rendered: %s", file, c)
 	}
 }
 
@@ -137,6 +166,14 @@ func writeSnapshot(t *testing.T, root, dir, version string) {
 		}
 		if err := immutable.Write(filepath.Join(caseDir, "immutable.yaml"), version, snap); err != nil {
 			t.Fatal(err)
+		}
+		if name == manifestsCase {
+			head := "# Output of loki-cmp " + version + " for loki.yaml next to this file, the whole stream\n" +
+				"# (see docs/upgrades.md), with the tests' passwords (render.Password, not\n" +
+				"# secrets). TestGitOpsUpgrade syncs it, then upgrades it; never edit it.\n"
+			if err := os.WriteFile(filepath.Join(caseDir, manifestsFile), []byte(head+render.Generate(t, file)), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		t.Logf("wrote %s", strings.TrimPrefix(caseDir, root+"/"))
 	}

@@ -120,6 +120,17 @@ func ObjectsWithEnv(t testing.TB, file string, vars map[string]string) []*unstru
 	return decode(t, file, out.String())
 }
 
+// Manifests decodes a file that holds a rendered YAML stream (a release's
+// output kept under testdata/upgrade), in file order.
+func Manifests(t testing.TB, file string) []*unstructured.Unstructured {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decode(t, file, string(data))
+}
+
 func decode(t testing.TB, file, stream string) []*unstructured.Unstructured {
 	t.Helper()
 	objs, err := manifest.Decode(strings.NewReader(stream))
