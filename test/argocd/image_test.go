@@ -3,8 +3,8 @@ package argocd
 import (
 	"archive/tar"
 	"bytes"
-	"errors"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
