@@ -128,7 +128,13 @@ func Manifests(t testing.TB, file string) []*unstructured.Unstructured {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return decode(t, file, string(data))
+	return Decode(t, file, string(data))
+}
+
+// Decode decodes a rendered YAML stream (named name in errors), in order.
+func Decode(t testing.TB, name, stream string) []*unstructured.Unstructured {
+	t.Helper()
+	return decode(t, name, stream)
 }
 
 func decode(t testing.TB, file, stream string) []*unstructured.Unstructured {
