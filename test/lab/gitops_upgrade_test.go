@@ -107,19 +107,11 @@ func TestGitOpsUpgrade(t *testing.T) {
 // seed case's directory, which holds that release's whole output.
 func previousRelease(t *testing.T) (string, string) {
 	root := filepath.Join(render.RepoRoot(t), "testdata", "upgrade")
-	entries, err := os.ReadDir(root)
+	versions, err := immutable.Baselines(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	version := ""
-	for _, e := range entries {
-		if e.IsDir() && immutable.IsVersion(e.Name()) && (version == "" || immutable.CompareVersions(e.Name(), version) > 0) {
-			version = e.Name()
-		}
-	}
-	if version == "" {
-		t.Fatalf("no release baseline under %s", root)
-	}
+	version := versions[len(versions)-1]
 	return version, filepath.Join(root, version, "seed")
 }
 

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -45,7 +44,10 @@ func TestImmutableFieldsUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	versions := baselineVersions(t, dir)
+	versions, err := immutable.Baselines(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range versions {
 		cases, err := filepath.Glob(filepath.Join(dir, v, "*", "loki.yaml"))
 		if err != nil || len(cases) == 0 {
@@ -110,28 +112,6 @@ func declared(ms []immutable.Migration, baseline string, stack immutable.Stack, 
 func stackOf(t *testing.T, file string) immutable.Stack {
 	s := render.Stack(t, file).Stack
 	return immutable.Stack{Name: s.Metadata.Name, Namespace: s.Metadata.Namespace, GrafanaNamespace: s.Spec.Monitoring.GrafanaDatasource.Namespace}
-}
-
-// baselineVersions lists the released versions recorded under dir, oldest
-// first. There must be at least one: without it nothing is checked.
-func baselineVersions(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatalf("no baselines: %v", err)
-	}
-	var versions []string
-	for _, e := range entries {
-		if !e.IsDir() || !immutable.IsVersion(e.Name()) {
-			t.Fatalf("%s: unexpected %s (want only vX.Y.Z directories)", dir, e.Name())
-		}
-		versions = append(versions, e.Name())
-	}
-	if len(versions) == 0 {
-		t.Fatalf("no baseline under %s", dir)
-	}
-	sort.Slice(versions, func(i, j int) bool { return immutable.CompareVersions(versions[i], versions[j]) < 0 })
-	return versions
 }
 
 // writeSnapshot records version's baseline: for each snapshot case, a copy

@@ -3,6 +3,7 @@ package immutable
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -186,5 +187,27 @@ func TestMigrations(t *testing.T) {
 	}
 	if _, err := ReadMigrations(file); err == nil {
 		t.Error("a file without the table was accepted")
+	}
+}
+
+func TestBaselines(t *testing.T) {
+	dir := t.TempDir()
+	for _, v := range []string{"v0.10.0", "v0.2.0", "v0.2.1"} {
+		if err := os.Mkdir(filepath.Join(dir, v), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Baselines(dir)
+	if want := []string{"v0.2.0", "v0.2.1", "v0.10.0"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("Baselines = %v, %v; want %v (numeric order)", got, err, want)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Baselines(dir); err == nil || !strings.Contains(err.Error(), "unexpected notes.txt") {
+		t.Errorf("a stray file: err = %v, want unexpected notes.txt", err)
+	}
+	if _, err := Baselines(t.TempDir()); err == nil {
+		t.Error("an empty directory: no error, want one (nothing would be checked)")
 	}
 }

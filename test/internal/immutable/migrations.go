@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -133,3 +134,25 @@ func IsVersion(v string) bool { _, ok := parseVersion(v); return ok }
 
 // CompareVersions orders two vMAJOR.MINOR.PATCH versions.
 func CompareVersions(a, b string) int { return compareVersions(a, b) }
+
+// Baselines lists the released versions recorded under dir (one vX.Y.Z
+// directory each), oldest first. Anything else there, or nothing, is an
+// error: a baseline that is not found is a check that is not made.
+func Baselines(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("no baselines: %w", err)
+	}
+	var versions []string
+	for _, e := range entries {
+		if !e.IsDir() || !IsVersion(e.Name()) {
+			return nil, fmt.Errorf("%s: unexpected %s (want only vX.Y.Z directories)", dir, e.Name())
+		}
+		versions = append(versions, e.Name())
+	}
+	if len(versions) == 0 {
+		return nil, fmt.Errorf("no baseline under %s", dir)
+	}
+	slices.SortFunc(versions, compareVersions)
+	return versions, nil
+}
