@@ -41,29 +41,29 @@
 # <= 75 min and a warm one <= 10 min, on the 2-core machine; a new program
 # states its cold build time and the new totals. docs/performance.md has the
 # measured runs and the ledger of what the live lab's programs add.
-# Cold builds in the cold .ci/run of 2026-12-02 with the TLS flow (two
-# lanes, 2 cores; in parentheses the run before it, on a machine ~1.5x
-# faster; docs/performance.md has both):
-#   program                  cold wall       slimmer?
-#   loki                       941 s (640)   no: see build_loki
-#   traefik                    992 s (665)   no: see build_traefik
-#   kube-apiserver             561 s (337)   no: see build_kube_apiserver
-#   vault (slim)               709 s (438)   was 2,155 s, 365 MB in full
-#   alloy (slim)               573 s (402)   was 2,065 s, 517 MB, ~6 GB RAM, cgo
-#   promtail                   500 s (305)   after loki: shares its build cache
-#   minio                      329 s (199)   no: see build_minio
-#   prometheus-operator        231 s (164)   + its config reloader; see build_prometheus_operator
-#   prometheus (slim)          191 s (124)   after loki/promtail (shared deps); kubernetes SD only
-#   cert-manager               190 s         controller + acmesolver, only what loki-cmp renders
-#   kwok                       160 s (116)
-#   kube-controller-manager    148 s (85)    after kube-apiserver (same cache)
-#   pebble                      12 s         + challtestsrv; after the rest
-#   kube-scheduler               7 s (21)
-#   argocd                   1,457 s *    Argo CD's servers only (no CLI, Dex, ApplicationSet, notifications)
-#   gitea                    1,126 s *    no frontend bundle
-# Lanes: 2,732 s and 2,812 s (1,756 s and 1,740 s on the faster machine).
-# * built beside the rest of a cold make tools, four builds at once on 2
-#   cores (2026-12-02): inflated; 17.9 + 1.9 CPU-min for both together.
+# Cold builds in the cold .ci/run of 2026-12-03 (commit 95eb145: two lanes,
+# 2 cores, TOOL_BUILD_FLAGS; in parentheses the cold run of ae3b5f2, the day
+# before, without them, on a machine that built Argo CD, whose flags did
+# not change, 1.3x slower: 905 s against 695 s; docs/performance.md has both):
+#   program                  cold wall         slimmer?
+#   traefik                    780 s (1,339)   no: see build_traefik
+#   loki                       725 s (1,295)   no: see build_loki
+#   argocd                     695 s (905)     Argo CD's servers only (no CLI, Dex, ApplicationSet, notifications)
+#   vault (slim)               470 s (860)     was 2,155 s, 365 MB in full
+#   kube-apiserver             464 s (755)     no: see build_kube_apiserver
+#   alloy (slim)               409 s (823)     was 2,065 s, 517 MB, ~6 GB RAM, cgo
+#   promtail                   317 s (573)     after loki: shares its build cache
+#   gitea                      310 s (569)     no frontend bundle
+#   cert-manager               214 s (349)     controller + acmesolver, only what loki-cmp renders
+#   minio                      198 s (405)     no: see build_minio
+#   prometheus (slim)          172 s (314)     after loki/promtail (shared deps); kubernetes SD only
+#   prometheus-operator        155 s (322)     + its config reloader; see build_prometheus_operator
+#   kwok                       154 s (223)
+#   kube-controller-manager     66 s (115)     after kube-apiserver (same cache)
+#   pebble                      10 s (20)      + challtestsrv
+#   kube-scheduler               6 s
+# Lanes: 2,632 s and 2,513 s (about 4,480 s each the day before). The whole
+# cold .ci/run: 3,570 s (59.5 min), of which tools + lint 2,685 s.
 set -Eeuo pipefail
 
 # ---- pins -------------------------------------------------------------------
