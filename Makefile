@@ -58,14 +58,13 @@ tools:
 # GitOps lab's ~8 minutes: 25m). Every run's output is kept whole and printed when it ends;
 # make test fails if any of them failed. With FUZZ=1 (.ci/run) make fuzz
 # runs in the main module's lane once its tests passed: beside the lab,
-# which mostly waits, instead of after it; with one fuzz worker, so that
-# the lab keeps a core (two workers made the lab's package ~70 s slower).
+# which mostly waits, instead of after it.
 FUZZ ?=
 test: tools
 	@dir=$$(mktemp -d); rc=0; \
 	run() { name=$$1; shift; ( "$$@" >"$$dir/$$name.log" 2>&1; echo $$? >"$$dir/$$name.rc" ) & }; \
 	run test-module sh -c 'cd test && LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 -timeout 25m ./...'; \
-	run main sh -c 'LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...$(if $(FUZZ), && $(MAKE) --no-print-directory fuzz FUZZ_WORKERS=1)'; \
+	run main sh -c 'LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...$(if $(FUZZ), && $(MAKE) --no-print-directory fuzz)'; \
 	run argocd sh -c 'cd test/argocd && GOTOOLCHAIN=$(ARGOCD_GOTOOLCHAIN) LOKI_CMP_REQUIRE_TOOLS=1 $(GO) test -count=1 ./...'; \
 	wait; \
 	for name in main test-module argocd; do \
@@ -124,13 +123,10 @@ test-unit:
 # Each fuzz target for FUZZTIME (CI: a short bounded run; run longer with
 # e.g. make fuzz FUZZTIME=10m). Findings land in testdata/fuzz/ of the
 # package; hack/fuzz.sh retries only Go's own deadline error once.
-# FUZZ_WORKERS: fuzz workers per target (empty: one per CPU); make test
-# FUZZ=1 runs one, beside the live lab, which needs the other core.
 FUZZTIME ?= 20s
-FUZZ_WORKERS ?=
 FUZZ_TARGETS := config:FuzzLoad config:FuzzImageRef internal/cli:FuzzGenerate generator:FuzzYAML generator:FuzzJSONTree
 fuzz:
-	@GO=$(GO) FUZZ_WORKERS=$(FUZZ_WORKERS) hack/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
+	@GO=$(GO) hack/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
 # Go benchmarks of each step (parse, build, encode, bcrypt, pipeline), then
 # whole-process timings of the built binary (docs/performance.md).

@@ -11,27 +11,16 @@
 # against that Go's encoding/json, and 1.27's differs (a field with an
 # invalid tag name). A run that wrote a failing input, or failed otherwise,
 # is never retried.
-#
-# FUZZ_WORKERS=N runs N fuzz workers (go test -parallel) instead of one per
-# CPU: make test FUZZ=1 sets 1, so that the fuzzers beside the live lab
-# take one of the 2 cores, not both.
 set -uo pipefail
 GO=${GO:-go}
 fuzztime=$1
 shift
-workers=()
-if [ -n "${FUZZ_WORKERS:-}" ]; then
-  case $FUZZ_WORKERS in
-    *[!0-9]* | 0*) echo "fuzz.sh: FUZZ_WORKERS=$FUZZ_WORKERS: want a positive number" >&2; exit 2 ;;
-  esac
-  workers=(-parallel "$FUZZ_WORKERS")
-fi
 for t in "$@"; do
   pkg=${t%%:*} fn=${t##*:}
   for attempt in 1 2; do
     echo "fuzz $fn ($pkg, $fuzztime)"
     out=$(mktemp)
-    "$GO" test -run '^$' -fuzz "^$fn\$" -fuzztime "$fuzztime" "${workers[@]}" "./$pkg" 2>&1 | tee "$out"
+    "$GO" test -run '^$' -fuzz "^$fn\$" -fuzztime "$fuzztime" "./$pkg" 2>&1 | tee "$out"
     rc=${PIPESTATUS[0]}
     deadline_only=false
     if grep -qx '    context deadline exceeded' "$out" && ! grep -q 'Failing input written' "$out"; then

@@ -14,7 +14,6 @@ import (
 // decisions are checked without fuzzing for real.
 const fakeGo = `#!/bin/sh
 n=$(cat "$RUNS/count" 2>/dev/null || echo 0); n=$((n+1)); echo $n >"$RUNS/count"
-echo "$@" >>"$RUNS/args"
 cat "$RUNS/$n.out"; exit $(cat "$RUNS/$n.rc")
 `
 
@@ -64,54 +63,6 @@ func TestFuzzScriptRetriesOnlyGosDeadlineError(t *testing.T) {
 			count, _ := os.ReadFile(filepath.Join(dir, "count"))
 			if got := strings.TrimSpace(string(count)); got != strconv.Itoa(c.calls) {
 				t.Errorf("go test ran %s times, want %d:\n%s", got, c.calls, out)
-			}
-		})
-	}
-}
-
-// FUZZ_WORKERS sets go test's -parallel (fuzz workers); unset, go's own
-// default (GOMAXPROCS) stays; anything but a positive number is refused
-// before go runs.
-func TestFuzzScriptWorkers(t *testing.T) {
-	for _, c := range []struct {
-		workers string // "" leaves FUZZ_WORKERS unset
-		want    string // in go's arguments; "" means no -parallel
-		ok      bool
-	}{
-		{"", "", true},
-		{"1", "-parallel 1", true},
-		{"0", "", false},
-		{"two", "", false},
-	} {
-		t.Run("FUZZ_WORKERS="+c.workers, func(t *testing.T) {
-			dir := t.TempDir()
-			fake := filepath.Join(dir, "go")
-			if err := os.WriteFile(fake, []byte(fakeGo), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "1.out"), []byte(pass), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "1.rc"), []byte("0"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command("bash", "fuzz.sh", "20s", "config:FuzzLoad")
-			cmd.Env = append(os.Environ(), "GO="+fake, "RUNS="+dir)
-			if c.workers != "" {
-				cmd.Env = append(cmd.Env, "FUZZ_WORKERS="+c.workers)
-			}
-			out, err := cmd.CombinedOutput()
-			if (err == nil) != c.ok {
-				t.Fatalf("fuzz.sh: %v, want success %v:\n%s", err, c.ok, out)
-			}
-			args, _ := os.ReadFile(filepath.Join(dir, "args"))
-			switch {
-			case !c.ok && len(args) > 0:
-				t.Errorf("go ran (%s) although FUZZ_WORKERS=%q is refused", args, c.workers)
-			case c.want != "" && !strings.Contains(string(args), c.want):
-				t.Errorf("go's arguments %q lack %q", args, c.want)
-			case c.want == "" && strings.Contains(string(args), "-parallel"):
-				t.Errorf("go's arguments %q have -parallel, want go's default", args)
 			}
 		})
 	}
