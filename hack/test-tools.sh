@@ -125,10 +125,10 @@ export GOFLAGS=-buildvcs=false
 # loki-cmp itself); build_alloy alone turns cgo on.
 export CGO_ENABLED=0
 # Flags of every tool build but Argo CD's and Kubernetes' (build_argocd and
-# build_kube_cmd say why). These are
-# test servers, not what we ship: they are compiled without inlining (-l),
-# the costliest optimization to compile, and without DWARF (-dwarf=false),
-# which -ldflags=-w would strip anyway. Measured on kwok v0.8.0, cold build
+# build_kube_cmd say why). These are test servers, not what we ship: they
+# are compiled without inlining (-l), the costliest optimization to
+# compile, and without DWARF (-dwarf=false), which -ldflags=-w would strip
+# anyway. Measured on kwok v0.8.0, cold build
 # cache, 2 cores: 105.6 s wall / 164 s user by default, 101.5 / 160 with
 # -dwarf=false, 79.0 / 119 with both (-25% wall); adding -N (no
 # optimization at all) gave only 77.2 s, so the servers keep the rest of the
