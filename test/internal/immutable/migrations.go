@@ -132,9 +132,6 @@ func compareVersions(a, b string) int {
 // IsVersion reports whether v is vMAJOR.MINOR.PATCH.
 func IsVersion(v string) bool { _, ok := parseVersion(v); return ok }
 
-// CompareVersions orders two vMAJOR.MINOR.PATCH versions.
-func CompareVersions(a, b string) int { return compareVersions(a, b) }
-
 // Baselines lists the released versions recorded under dir (one vX.Y.Z
 // directory each), oldest first. Anything else there, or nothing, is an
 // error: a baseline that is not found is a check that is not made.
