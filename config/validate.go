@@ -119,6 +119,7 @@ func (d *Document) validate() error {
 		v.required(np.Child("prometheusNamespace"), n.PrometheusNamespace, validation.IsDNS1123Label)
 	}
 	v.monitoring(specPath.Child("monitoring"), &s.Spec.Monitoring)
+	v.tenancy(&s.Spec)
 	v.labels(specPath.Child("commonLabels"), s.Spec.CommonLabels, ManagedLabels)
 	v.annotations(specPath.Child("commonAnnotations"), s.Spec.CommonAnnotations)
 	v.certManagerInCommon(specPath.Child("commonAnnotations"), s.Spec.CommonAnnotations)

@@ -98,6 +98,12 @@ func relabelRule(source, target string) alloyBlock {
 // Promtail does (namespace, pod, container, node_name, app) and pushes
 // them to Loki.
 func alloyConfig(p *plan) string {
+	c := p.spec.Collector
+	perNamespace := p.tenancy != nil && c.TenantFromNamespace
+	source := "loki.write.default.receiver"
+	if perNamespace {
+		source = "loki.process.tenant.receiver"
+	}
 	blocks := []alloyBlock{
 		{name: "discovery.kubernetes", label: "pods", attrs: []alloyAttr{attr("role", alloyString("pod"))},
 			blocks: []alloyBlock{{name: "selectors", attrs: []alloyAttr{
@@ -116,12 +122,21 @@ func alloyConfig(p *plan) string {
 			}},
 		{name: "loki.source.kubernetes", label: "pods", attrs: []alloyAttr{
 			attr("targets", alloyRef("discovery.relabel.pods.output")),
-			attr("forward_to", alloyList{alloyRef("loki.write.default.receiver")}),
-		}},
-		{name: "loki.write", label: "default", blocks: []alloyBlock{
-			{name: "endpoint", attrs: []alloyAttr{attr("url", alloyString(p.pushURL))}},
+			attr("forward_to", alloyList{alloyRef(source)}),
 		}},
 	}
+	endpoint := alloyBlock{name: "endpoint", attrs: []alloyAttr{attr("url", alloyString(p.pushURL))}}
+	switch {
+	case perNamespace:
+		// The tenant of each line is its namespace label, set above.
+		blocks = append(blocks, alloyBlock{name: "loki.process", label: "tenant",
+			attrs:  []alloyAttr{attr("forward_to", alloyList{alloyRef("loki.write.default.receiver")})},
+			blocks: []alloyBlock{{name: "stage.tenant", attrs: []alloyAttr{attr("label", alloyString("namespace"))}}},
+		})
+	case p.tenancy != nil:
+		endpoint.attrs = append(endpoint.attrs, attr("tenant_id", alloyString(c.Tenant)))
+	}
+	blocks = append(blocks, alloyBlock{name: "loki.write", label: "default", blocks: []alloyBlock{endpoint}})
 	var sb strings.Builder
 	sb.WriteString("// Rendered by loki-cmp: tail the logs of this node's pods through the\n// Kubernetes API and push them to Loki.\n")
 	for _, b := range blocks {

@@ -20,28 +20,31 @@ import (
 // under the key "users" (the format Traefik's basicAuth reads from an
 // Opaque Secret), and the Middleware.
 func buildBasicAuth(p *plan) []Object {
-	m := p.meta(p.n.basicAuth, p.ns, "loki", componentGateway, waveSecret)
+	return []Object{p.basicAuthSecret(p.n.basicAuth, p.userLines), p.basicAuthMiddleware(p.n.basicAuth)}
+}
+
+// basicAuthSecret is a Secret of htpasswd lines under the key "users".
+func (p *plan) basicAuthSecret(name string, lines []string) Object {
+	m := p.meta(name, p.ns, "loki", componentGateway, waveSecret)
 	if p.dryRun {
 		m.Annotations[DryRunAnnotation] = "true: the users key holds placeholders, not password hashes"
 	}
-	secret := &corev1.Secret{
+	return &corev1.Secret{
 		TypeMeta:   typeMeta("v1", "Secret"),
 		ObjectMeta: m,
 		Type:       corev1.SecretTypeOpaque,
-		Data:       map[string][]byte{"users": []byte(strings.Join(p.userLines, ""))},
+		Data:       map[string][]byte{"users": []byte(strings.Join(lines, ""))},
 	}
-	mw := p.meta(p.n.basicAuth, p.ns, "loki", componentGateway, waveMiddleware)
-	mw.Annotations[annotationSyncOptions] = skipDryRunOnMissing
-	middleware := &crd.Middleware{
-		TypeMeta:   typeMeta(crd.TraefikAPIVersion, "Middleware"),
-		ObjectMeta: mw,
-		Spec: crd.MiddlewareSpec{BasicAuth: &crd.BasicAuth{
-			Secret:       p.n.basicAuth,
-			Realm:        p.spec.Auth.Realm,
-			RemoveHeader: true,
-		}},
-	}
-	return []Object{secret, middleware}
+}
+
+// basicAuthMiddleware checks credentials against the Secret of the same
+// name and keeps the Authorization header from Loki.
+func (p *plan) basicAuthMiddleware(name string) Object {
+	return p.middleware(name, crd.MiddlewareSpec{BasicAuth: &crd.BasicAuth{
+		Secret:       name,
+		Realm:        p.spec.Auth.Realm,
+		RemoveHeader: true,
+	}})
 }
 
 // htpasswdLines hashes every user's password (see hashAll) and returns one

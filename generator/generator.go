@@ -84,6 +84,7 @@ func builderList() []func(*plan) []Object {
 		buildBasicAuth,
 		buildLoki,
 		buildIngress,
+		buildTenancy,
 		buildTLS,
 		buildCollector,
 		buildServiceMonitor,

@@ -9,6 +9,9 @@ import (
 // buildIngress returns Traefik's Ingress: HTTPS only, behind the basic-auth
 // Middleware, with the certificate the TLS mode provides.
 func buildIngress(p *plan) []Object {
+	if p.tenancy != nil {
+		return nil // the tenants' IngressRoute (tenancy.go) takes its place
+	}
 	m := p.meta(p.n.ingress, p.ns, "loki", componentGateway, waveIngress)
 	// HTTPS only: basic-auth credentials must never cross plain HTTP.
 	m.Annotations["traefik.ingress.kubernetes.io/router.entrypoints"] = "websecure"

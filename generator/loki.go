@@ -237,6 +237,12 @@ func (p *plan) lokiPodTemplate(t target) corev1.PodTemplateSpec {
 	if !t.stateful {
 		volumes = append(volumes, emptyDirVolume(p.n.data))
 	}
+	if p.tenancy != nil {
+		// A directory, not a subPath: the kubelet updates it in place when
+		// the ConfigMap changes, and Loki reloads it.
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "runtime", MountPath: lokiRuntimeDir, ReadOnly: true})
+		volumes = append(volumes, namedConfigMapVolume("runtime", p.n.runtime))
+	}
 	var affinity *corev1.Affinity
 	if p.scalable {
 		c.Ports = append(c.Ports, corev1.ContainerPort{Name: lokiMemberlistPortName, ContainerPort: lokiMemberlistPort, Protocol: corev1.ProtocolTCP})

@@ -16,6 +16,8 @@ type lokiConfig struct {
 	SchemaConfig  lokiSchemaConfig   `json:"schema_config"`
 	StorageConfig *lokiStorageConfig `json:"storage_config,omitempty"`
 	Ruler         *lokiRuler         `json:"ruler,omitempty"`
+	Querier       *lokiQuerier       `json:"querier,omitempty"`
+	RuntimeConfig *lokiRuntime       `json:"runtime_config,omitempty"`
 	Compactor     lokiCompactor      `json:"compactor"`
 	Limits        lokiLimits         `json:"limits_config"`
 	Analytics     lokiAnalytics      `json:"analytics"`
@@ -104,6 +106,18 @@ type lokiLimits struct {
 	RejectOldSamplesMaxAge string `json:"reject_old_samples_max_age"`
 }
 
+// lokiQuerier: with tenancy, queries across tenants (X-Scope-OrgID a|b),
+// which only in-cluster clients can ask for: Traefik sets one tenant.
+type lokiQuerier struct {
+	MultiTenantQueriesEnabled bool `json:"multi_tenant_queries_enabled"`
+}
+
+// lokiRuntime is the file of per-tenant overrides Loki reloads.
+type lokiRuntime struct {
+	File   string `json:"file"`
+	Period string `json:"period"`
+}
+
 type lokiAnalytics struct {
 	ReportingEnabled bool `json:"reporting_enabled"`
 }
@@ -123,7 +137,9 @@ const schemaFrom = "2024-04-01"
 func (p *plan) lokiConfigYAML() string {
 	retention := p.spec.Loki.Retention
 	c := lokiConfig{
-		AuthEnabled: false, // one tenant; authentication is Traefik's job
+		// Authentication is Traefik's job; with tenancy Traefik also says
+		// which tenant a request is for, and Loki trusts X-Scope-OrgID.
+		AuthEnabled: p.tenancy != nil,
 		Server:      lokiServer{HTTPListenPort: lokiHTTPPort, GRPCListenPort: lokiGRPCPort, LogLevel: "info"},
 		Common:      lokiCommon{PathPrefix: lokiDataDir},
 		Compactor:   lokiCompactor{WorkingDirectory: lokiDataDir + "/compactor"},
@@ -153,7 +169,11 @@ func (p *plan) lokiConfigYAML() string {
 		From: schemaFrom, Store: "tsdb", ObjectStore: store, Schema: "v13",
 		Index: lokiIndexPeriod{Prefix: "index_", Period: "24h"},
 	}}}
-	if !isZeroDuration(retention) {
+	if p.tenancy != nil {
+		c.Querier = &lokiQuerier{MultiTenantQueriesEnabled: true}
+		c.RuntimeConfig = &lokiRuntime{File: lokiRuntimeDir + "/" + lokiRuntimeFile, Period: runtimeConfigPeriod}
+	}
+	if !isZeroDuration(retention) || p.tenantRetention() {
 		// Loki refuses to start with retention but no delete-request store.
 		c.Compactor.RetentionEnabled = true
 		c.Compactor.DeleteRequestStore = store

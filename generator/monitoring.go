@@ -3,6 +3,7 @@ package generator
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -52,23 +53,44 @@ func buildGrafanaDatasource(p *plan) []Object {
 	}
 	m := p.meta(p.n.datasource, ds.Namespace, "loki", componentLoki, waveWorkload)
 	m.Labels["grafana_datasource"] = "1"
-	file := grafanaProvisioning{
-		APIVersion: 1,
-		Datasources: []grafanaDatasource{{
-			Name:      ds.Name,
-			Type:      "loki",
-			UID:       datasourceUID(p.ns, p.name),
-			Access:    "proxy",
-			URL:       p.queryURL,
-			IsDefault: ds.IsDefault,
-			JSONData:  map[string]any{"maxLines": 1000},
-		}},
+	base := grafanaDatasource{
+		Name:      ds.Name,
+		Type:      "loki",
+		UID:       datasourceUID(p.ns, p.name),
+		Access:    "proxy",
+		URL:       p.queryURL,
+		IsDefault: ds.IsDefault,
+		JSONData:  map[string]any{"maxLines": 1000},
+	}
+	file := grafanaProvisioning{APIVersion: 1, Datasources: []grafanaDatasource{base}}
+	if p.tenancy != nil {
+		file.Datasources = tenantDatasources(p, base, ds.Tenants)
 	}
 	return []Object{&corev1.ConfigMap{
 		TypeMeta:   typeMeta("v1", "ConfigMap"),
 		ObjectMeta: m,
 		Data:       map[string]string{"loki-datasource.yaml": mustYAML(file)},
 	}}
+}
+
+// tenantDatasources is one datasource per entry of tenants, each sending
+// its tenant(s) in X-Scope-OrgID. The first keeps the name and uid, so that
+// switching tenancy on keeps Grafana's dashboards on it; the others get
+// their own. Only the first may be the default: two defaults stop Grafana.
+func tenantDatasources(p *plan, base grafanaDatasource, tenants []string) []grafanaDatasource {
+	out := make([]grafanaDatasource, len(tenants))
+	for i, t := range tenants {
+		d := base
+		d.JSONData = map[string]any{"maxLines": 1000, "httpHeaderName1": tenantHeader}
+		d.SecureJSONData = map[string]any{"httpHeaderValue1": t}
+		if i > 0 {
+			d.Name = fmt.Sprintf("%s (%s)", base.Name, t)
+			d.UID = datasourceUID(p.ns, p.name+"/"+t)
+			d.IsDefault = false
+		}
+		out[i] = d
+	}
+	return out
 }
 
 // datasourceUID is stable for a stack and unique across stacks, within
@@ -92,4 +114,7 @@ type grafanaDatasource struct {
 	URL       string         `json:"url"`
 	IsDefault bool           `json:"isDefault"`
 	JSONData  map[string]any `json:"jsonData"`
+	// SecureJSONData is stored encrypted by Grafana: the tenant header's
+	// value goes there, as Grafana's UI puts it (it is not a secret here).
+	SecureJSONData map[string]any `json:"secureJsonData,omitempty"`
 }

@@ -37,6 +37,7 @@ type plan struct {
 	tls          tlsMode
 	collector    *collectorPlan // nil when the collector is off
 	userLines    []string       // one htpasswd line per user, in loki.yaml's order
+	tenancy      *tenancyPlan   // nil when tenancy is off
 }
 
 // collectorPlan is the chosen collector kind and its rendered config.
@@ -74,6 +75,7 @@ func newPlan(in Input) (*plan, error) {
 	}
 	p.pushURL = p.serviceURL(p.writeService) + "/loki/api/v1/push"
 	p.queryURL = p.serviceURL(p.readService)
+	p.tenancy = newTenancyPlan(p)
 	p.lokiConfig = p.lokiConfigYAML()
 	p.lokiChecksum = checksum(p.lokiConfig)
 	if c := s.Spec.Collector; c.Enabled {
@@ -131,7 +133,7 @@ type names struct {
 	basicAuth, ingress, certificate, data string
 	memberlist, objectStorage             string
 	collector, collectorCluster           string
-	datasource                            string
+	datasource, runtime                   string
 }
 
 func namesFor(s *v1alpha1.LokiStack) names {
@@ -151,5 +153,6 @@ func namesFor(s *v1alpha1.LokiStack) names {
 		// too, so two stacks never fight over one name.
 		collectorCluster: ns + "-" + b + "-" + s.Spec.Collector.Type,
 		datasource:       ns + "-" + b + "-grafana-datasource",
+		runtime:          b + "-runtime",
 	}
 }

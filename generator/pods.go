@@ -64,7 +64,11 @@ func resources(r v1alpha1.Resources) corev1.ResourceRequirements {
 
 // configMapVolume mounts the ConfigMap name as volume "config".
 func configMapVolume(name string) corev1.Volume {
-	return corev1.Volume{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+	return namedConfigMapVolume("config", name)
+}
+
+func namedConfigMapVolume(volume, name string) corev1.Volume {
+	return corev1.Volume{Name: volume, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 		LocalObjectReference: corev1.LocalObjectReference{Name: name},
 	}}}
 }

@@ -49,7 +49,8 @@ type promtailPositions struct {
 }
 
 type promtailClient struct {
-	URL string `json:"url"`
+	URL      string `json:"url"`
+	TenantID string `json:"tenant_id,omitempty"`
 }
 
 type promtailScrapeConfig struct {
@@ -98,6 +99,14 @@ func promtailConfigYAML(p *plan) string {
 				},
 			},
 		}},
+	}
+	switch col := p.spec.Collector; {
+	case p.tenancy != nil && col.TenantFromNamespace:
+		// The tenant of each line is its namespace label, set above.
+		sc := &c.ScrapeConfigs[0]
+		sc.PipelineStages = append(sc.PipelineStages, map[string]any{"tenant": map[string]any{"label": "namespace"}})
+	case p.tenancy != nil:
+		c.Clients[0].TenantID = col.Tenant
 	}
 	return mustYAML(c)
 }

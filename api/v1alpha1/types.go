@@ -40,6 +40,7 @@ type Spec struct {
 	Host              string            `json:"host" doc:"Public DNS name that Traefik serves Loki on, e.g. loki.example.org. Required. IDN hosts are written in punycode (xn--...)."`
 	TLS               TLS               `json:"tls" doc:"HTTPS certificate from cert-manager."`
 	Auth              Auth              `json:"auth" doc:"Basic authentication in front of Loki (Traefik BasicAuth middleware)."`
+	Tenancy           Tenancy           `json:"tenancy" doc:"Loki tenants: each user's logs apart, with read and write access per user and limits per tenant. Off: one tenant (Loki's fake), every user reads and writes everything. See docs/tenants.md."`
 	Loki              Loki              `json:"loki" doc:"The Loki server (single binary)."`
 	Storage           Storage           `json:"storage" doc:"Persistent volume of Loki (single-binary), or of each write and backend pod (simple-scalable: their write-ahead log and working files)."`
 	SimpleScalable    SimpleScalable    `json:"simpleScalable" doc:"The three targets of mode simple-scalable."`
@@ -87,6 +88,62 @@ type User struct {
 	Name     string    `json:"name" doc:"User name (no colon, no spaces)."`
 	Password SecretRef `json:"password" doc:"Where the password comes from; loki-cmp hashes it with bcrypt. Never a literal: loki.yaml lives in git."`
 	Htpasswd SecretRef `json:"htpasswd" doc:"Instead of password: where a ready hash comes from, for teams that keep hashes rather than passwords (e.g. in Vault). The value is a bcrypt ($2y$, $2b$, $2a$), $apr1$ or {SHA} hash, or a whole htpasswd line <name>:<hash> for this user."`
+	Tenant   string    `json:"tenant" doc:"With tenancy: the Loki tenant this user pushes to and queries (several users may share one). Empty: the user's name, which must then be a valid tenant ID."`
+	Access   []string  `json:"access" doc:"With tenancy: what the user may do, push (/loki/api/v1/push, /otlp/...) and/or query (the rest of /loki/api/ and /prometheus/api/v1/). Empty: both. A query-only user cannot push; a push-only user (an external shipper) cannot read."`
+}
+
+// Access rights of a user (spec.auth.users[].access).
+const (
+	AccessPush  = "push"
+	AccessQuery = "query"
+)
+
+// Accesses lists every access right, in the order messages name them.
+var Accesses = []string{AccessPush, AccessQuery}
+
+// Can reports whether the user has the access right a (empty Access: all).
+func (u User) Can(a string) bool {
+	if len(u.Access) == 0 {
+		return true
+	}
+	for _, x := range u.Access {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// TenantID is the user's Loki tenant: Tenant, else the user's name.
+func (u User) TenantID() string {
+	if u.Tenant != "" {
+		return u.Tenant
+	}
+	return u.Name
+}
+
+// Answers to tenancy.confirm (besides ConfirmNewInstall).
+const ConfirmMigratedFromSingleTenant = "migrated-from-single-tenant"
+
+// Tenancy configures Loki's tenants.
+type Tenancy struct {
+	Enabled bool     `json:"enabled" doc:"Run Loki with auth_enabled: true. Traefik maps each authenticated user to its tenant and sets X-Scope-OrgID itself: a client-sent header never reaches Loki. Needs tls.mode certificate (the routes are a Traefik IngressRoute, which cert-manager's Ingress annotation does not cover)."`
+	Confirm string   `json:"confirm" doc:"Required with enabled, so that switching tenancy on is never an accident: new-install for a stack without data, or migrated-from-single-tenant for a stack with data: logs written before are under tenant fake, readable by a user or datasource of tenant fake (docs/upgrades.md)."`
+	Tenants []Tenant `json:"tenants" doc:"Retention and limits per tenant, through Loki's runtime overrides (a ConfigMap Loki reloads without a restart). A tenant not listed gets spec.loki.retention and Loki's default limits."`
+}
+
+// Tenant holds the overrides of one tenant.
+type Tenant struct {
+	ID        string       `json:"id" doc:"Tenant ID: at most 150 characters of letters, digits and !-_.*'() (Loki's rule), not . or .."`
+	Retention string       `json:"retention" doc:"How long this tenant's logs are kept (as spec.loki.retention). Empty: spec.loki.retention."`
+	Limits    TenantLimits `json:"limits" doc:"Ingestion and stream limits. 0: Loki's default."`
+}
+
+// TenantLimits are some of Loki's per-tenant limits.
+type TenantLimits struct {
+	IngestionRateMB      int `json:"ingestionRateMB" doc:"Ingestion rate limit in MB/s (Loki's ingestion_rate_mb)."`
+	IngestionBurstSizeMB int `json:"ingestionBurstSizeMB" doc:"Ingestion burst size in MB (ingestion_burst_size_mb)."`
+	MaxGlobalStreams     int `json:"maxGlobalStreams" doc:"Active streams across the cluster (max_global_streams_per_user)."`
 }
 
 // SecretRef says where a secret value comes from. Exactly one field is set.
@@ -221,11 +278,13 @@ func CollectorTypes() []string {
 
 // Collector configures the log collector DaemonSet.
 type Collector struct {
-	Enabled   bool      `json:"enabled" doc:"Deploy the collector."`
-	Type      string    `json:"type" doc:"Collector program: alloy (Grafana Alloy, which reads logs through the Kubernetes API: no hostPath, runs restricted) or promtail (end of life since March 2026; reads the nodes' log files through hostPath, as root)."`
-	Image     string    `json:"image" doc:"Collector container image. Empty: the pinned image of the chosen type (Promtail's last images are 3.6.x)."`
-	Resources Resources `json:"resources" doc:"CPU and memory of the collector container."`
-	Namespace string    `json:"namespace" doc:"Namespace of the collector. Empty: <namespace>-collector. Promtail reads the nodes' log files through hostPath volumes as root, which only the Pod Security level privileged allows; in its own namespace that exception does not weaken the stack's namespace, which stays restricted. Alloy runs restricted."`
+	Enabled             bool      `json:"enabled" doc:"Deploy the collector."`
+	Type                string    `json:"type" doc:"Collector program: alloy (Grafana Alloy, which reads logs through the Kubernetes API: no hostPath, runs restricted) or promtail (end of life since March 2026; reads the nodes' log files through hostPath, as root)."`
+	Image               string    `json:"image" doc:"Collector container image. Empty: the pinned image of the chosen type (Promtail's last images are 3.6.x)."`
+	Resources           Resources `json:"resources" doc:"CPU and memory of the collector container."`
+	Tenant              string    `json:"tenant" doc:"With tenancy: the tenant of every line the collector pushes. Set this or tenantFromNamespace."`
+	TenantFromNamespace bool      `json:"tenantFromNamespace" doc:"With tenancy: each line's tenant is its pod's namespace (namespace names are valid tenant IDs)."`
+	Namespace           string    `json:"namespace" doc:"Namespace of the collector. Empty: <namespace>-collector. Promtail reads the nodes' log files through hostPath volumes as root, which only the Pod Security level privileged allows; in its own namespace that exception does not weaken the stack's namespace, which stays restricted. Alloy runs restricted."`
 }
 
 // NetworkPolicy configures who may reach Loki.
@@ -250,8 +309,9 @@ type ServiceMonitor struct {
 
 // GrafanaDatasource configures the Grafana datasource ConfigMap.
 type GrafanaDatasource struct {
-	Enabled   bool   `json:"enabled" doc:"Emit the datasource ConfigMap (labelled grafana_datasource: \"1\")."`
-	Namespace string `json:"namespace" doc:"Grafana's namespace, where its sidecar looks for datasources."`
-	Name      string `json:"name" doc:"Datasource name shown in Grafana."`
-	IsDefault bool   `json:"isDefault" doc:"Make it Grafana's default datasource. Two defaults stop Grafana from starting, hence false."`
+	Enabled   bool     `json:"enabled" doc:"Emit the datasource ConfigMap (labelled grafana_datasource: \"1\")."`
+	Namespace string   `json:"namespace" doc:"Grafana's namespace, where its sidecar looks for datasources."`
+	Name      string   `json:"name" doc:"Datasource name shown in Grafana."`
+	IsDefault bool     `json:"isDefault" doc:"Make it Grafana's default datasource. Two defaults stop Grafana from starting, hence false."`
+	Tenants   []string `json:"tenants" doc:"With tenancy: one datasource per entry, sending it as X-Scope-OrgID: a tenant ID, or several joined by | for a query across tenants (e.g. team-a|fake). Required with tenancy. The first keeps name and uid; the others are named <name> (<tenants>)."`
 }

@@ -16,7 +16,8 @@ const (
 	MonitoringAPIVersion  = "monitoring.coreos.com/v1"
 )
 
-// Middleware is a Traefik Middleware; loki-cmp uses only basicAuth.
+// Middleware is a Traefik Middleware: basicAuth, and with tenancy headers
+// and ipAllowList.
 type Middleware struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata"`
@@ -25,7 +26,59 @@ type Middleware struct {
 
 // MiddlewareSpec holds the middleware's configuration.
 type MiddlewareSpec struct {
-	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
+	BasicAuth   *BasicAuth   `json:"basicAuth,omitempty"`
+	Headers     *Headers     `json:"headers,omitempty"`
+	IPAllowList *IPAllowList `json:"ipAllowList,omitempty"`
+}
+
+// Headers sets request headers; Traefik replaces any value the client sent.
+type Headers struct {
+	CustomRequestHeaders map[string]string `json:"customRequestHeaders"`
+}
+
+// IPAllowList lets only the listed source addresses through (403 else).
+type IPAllowList struct {
+	SourceRange []string `json:"sourceRange"`
+}
+
+// IngressRoute is Traefik's own route object: rules on any request
+// attribute, headers among them, which an Ingress cannot express.
+type IngressRoute struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              IngressRouteSpec `json:"spec"`
+}
+
+// IngressRouteSpec lists the routers of one IngressRoute.
+type IngressRouteSpec struct {
+	EntryPoints []string  `json:"entryPoints"`
+	Routes      []Route   `json:"routes"`
+	TLS         *RouteTLS `json:"tls,omitempty"`
+}
+
+// Route is one router: a rule, its middlewares and its service.
+type Route struct {
+	Kind        string          `json:"kind"`
+	Match       string          `json:"match"`
+	Priority    int             `json:"priority,omitempty"`
+	Middlewares []MiddlewareRef `json:"middlewares"`
+	Services    []RouteService  `json:"services"`
+}
+
+// MiddlewareRef names a Middleware in the IngressRoute's namespace.
+type MiddlewareRef struct {
+	Name string `json:"name"`
+}
+
+// RouteService is a Kubernetes Service and its named port.
+type RouteService struct {
+	Name string `json:"name"`
+	Port string `json:"port"`
+}
+
+// RouteTLS serves the route on HTTPS with the certificate in SecretName.
+type RouteTLS struct {
+	SecretName string `json:"secretName"`
 }
 
 // BasicAuth checks credentials against the htpasswd lines in a Secret.

@@ -49,6 +49,9 @@ var fieldRules = map[fieldKey]map[string]any{
 	key[v1alpha1.SimpleScalable]("confirm"): {"enum": []any{
 		v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFrom1,
 	}},
+	key[v1alpha1.Tenancy]("confirm"): {"enum": []any{
+		v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFromSingleTenant,
+	}},
 	key[v1alpha1.Target]("replicas"):   {"minimum": 1, "maximum": 100},
 	key[v1alpha1.Collector]("type"):    {"enum": anys(v1alpha1.CollectorTypes())},
 	key[v1alpha1.ACME]("email"):        {"minLength": 1},

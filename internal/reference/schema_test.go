@@ -330,6 +330,15 @@ func simpleScalable(doc map[string]any) {
 	os["secretAccessKey"] = map[string]any{"fromEnv": "S3_SECRET_ACCESS_KEY"}
 }
 
+// tenancy switches tenancy on, with what it then requires.
+func tenancy(doc map[string]any) {
+	spec := at(doc, "spec")
+	at(spec, "tenancy")["enabled"] = true
+	at(spec, "tenancy")["confirm"] = v1alpha1.ConfirmNewInstall
+	at(spec, "collector")["tenant"] = "platform"
+	at(spec, "monitoring", "grafanaDatasource")["tenants"] = []any{"admin"}
+}
+
 // contexts place an object of each type that has rules in a valid document.
 var contexts = map[reflect.Type]context{
 	reflect.TypeFor[v1alpha1.LokiStack](): func() (map[string]any, map[string]any) { d := baseDoc(); return d, d },
@@ -355,6 +364,11 @@ var contexts = map[reflect.Type]context{
 		d := baseDoc()
 		simpleScalable(d)
 		return d, at(d, "spec", "simpleScalable")
+	},
+	reflect.TypeFor[v1alpha1.Tenancy](): func() (map[string]any, map[string]any) {
+		d := baseDoc()
+		tenancy(d)
+		return d, at(d, "spec", "tenancy")
 	},
 	reflect.TypeFor[v1alpha1.Target](): func() (map[string]any, map[string]any) {
 		d := baseDoc()
