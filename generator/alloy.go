@@ -102,7 +102,7 @@ func alloyConfig(p *plan) string {
 	perNamespace := p.tenancy != nil && c.TenantFromNamespace
 	source := "loki.write.default.receiver"
 	if perNamespace {
-		source = "loki.process.tenant.receiver"
+		source = "loki.relabel.tenant.receiver"
 	}
 	blocks := []alloyBlock{
 		{name: "discovery.kubernetes", label: "pods", attrs: []alloyAttr{attr("role", alloyString("pod"))},
@@ -128,10 +128,12 @@ func alloyConfig(p *plan) string {
 	endpoint := alloyBlock{name: "endpoint", attrs: []alloyAttr{attr("url", alloyString(p.pushURL))}}
 	switch {
 	case perNamespace:
-		// The tenant of each line is its namespace label, set above.
-		blocks = append(blocks, alloyBlock{name: "loki.process", label: "tenant",
+		// loki.write sends each entry to the tenant in its __tenant_id__
+		// label, and drops the label. loki.source.kubernetes drops every
+		// __ label of its targets, so it is set on the entries.
+		blocks = append(blocks, alloyBlock{name: "loki.relabel", label: "tenant",
 			attrs:  []alloyAttr{attr("forward_to", alloyList{alloyRef("loki.write.default.receiver")})},
-			blocks: []alloyBlock{{name: "stage.tenant", attrs: []alloyAttr{attr("label", alloyString("namespace"))}}},
+			blocks: []alloyBlock{relabelRule("namespace", "__tenant_id__")},
 		})
 	case p.tenancy != nil:
 		endpoint.attrs = append(endpoint.attrs, attr("tenant_id", alloyString(c.Tenant)))
