@@ -46,13 +46,8 @@ func (v *validator) tenancy(s *v1alpha1.Spec) {
 		v.tenancyOff(s, tp, users)
 		return
 	}
-	switch t.Confirm {
-	case v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFromSingleTenant:
-	case "":
-		v.require(tp.Child("confirm"), "required with tenancy: %s for a stack without data, or %s for a stack with data (logs written before stay under tenant fake: see docs/upgrades.md)", v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFromSingleTenant)
-	default:
-		v.notSupported(tp.Child("confirm"), "must be %q or %q", v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFromSingleTenant)
-	}
+	v.confirm(tp.Child("confirm"), t.Confirm, v1alpha1.ConfirmMigratedFromSingleTenant,
+		"required with tenancy: %s for a stack without data, or %s for a stack with data (logs written before stay under tenant fake: see docs/upgrades.md)")
 	if s.TLS.Mode == v1alpha1.TLSModeAnnotation {
 		v.forbid(specPath.Child("tls").Child("mode"), "annotation cannot be used with tenancy: the tenants' routes are a Traefik IngressRoute, which cert-manager's Ingress annotation does not cover; use certificate")
 	}

@@ -351,13 +351,8 @@ func (v *validator) mode(s *v1alpha1.Spec) {
 		v.notSupported(specPath.Child("mode"), "must be %q or %q", v1alpha1.ModeSingleBinary, v1alpha1.ModeSimpleScalable)
 		return
 	}
-	switch ss.Confirm {
-	case v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFrom1:
-	case "":
-		v.require(ssPath.Child("confirm"), "required with mode simple-scalable: %s for a stack without data, or %s once the steps in docs/upgrades.md are done (the single-binary volume is replaced, its logs are not moved)", v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFrom1)
-	default:
-		v.notSupported(ssPath.Child("confirm"), "must be %q or %q", v1alpha1.ConfirmNewInstall, v1alpha1.ConfirmMigratedFrom1)
-	}
+	v.confirm(ssPath.Child("confirm"), ss.Confirm, v1alpha1.ConfirmMigratedFrom1,
+		"required with mode simple-scalable: %s for a stack without data, or %s once the steps in docs/upgrades.md are done (the single-binary volume is replaced, its logs are not moved)")
 	for _, t := range []struct {
 		name string
 		t    v1alpha1.Target
@@ -369,6 +364,19 @@ func (v *validator) mode(s *v1alpha1.Spec) {
 		v.resources(p.Child("resources"), t.t.Resources)
 	}
 	v.objectStorage(osPath, &s.ObjectStorage)
+}
+
+// confirm checks the answer to a switch that changes where existing data
+// is read from: new-install or migrated, the one migration it names.
+// required is the message when it is missing, with the two answers as %s.
+func (v *validator) confirm(path field.Path, answer, migrated, required string) {
+	switch answer {
+	case v1alpha1.ConfirmNewInstall, migrated:
+	case "":
+		v.require(path, required, v1alpha1.ConfirmNewInstall, migrated)
+	default:
+		v.notSupported(path, "must be %q or %q", v1alpha1.ConfirmNewInstall, migrated)
+	}
 }
 
 // objectStorage checks the S3 object store of mode simple-scalable: the

@@ -204,24 +204,24 @@ func TestSeedFlows(t *testing.T) {
 	l.Logf("seed lab run: %s in all", time.Since(start).Round(100*time.Millisecond))
 }
 
-// checkTraefik asserts, through Traefik's API, that the router of the
-// Ingress exists on websecure with the basic-auth middleware and TLS, and
-// that no router, middleware or service Traefik built is in error.
-func checkTraefik(t *testing.T, tr *lab.Traefik, ns string) {
+// traefikItem is a router, middleware or service in Traefik's API.
+type traefikItem struct {
+	Name        string   `json:"name"`
+	Status      string   `json:"status"`
+	Provider    string   `json:"provider"`
+	EntryPoints []string `json:"entryPoints"`
+	Middlewares []string `json:"middlewares"`
+	Rule        string   `json:"rule"`
+	TLS         any      `json:"tls"`
+	Error       []string `json:"error"`
+	Type        string   `json:"type"`
+}
+
+// traefikState reads Traefik's routers, middlewares and services, and
+// fails the test for any that is in error.
+func traefikState(t *testing.T, tr *lab.Traefik) (routers, mws, svcs []traefikItem) {
 	t.Helper()
-	type item struct {
-		Name        string   `json:"name"`
-		Status      string   `json:"status"`
-		Provider    string   `json:"provider"`
-		EntryPoints []string `json:"entryPoints"`
-		Middlewares []string `json:"middlewares"`
-		Rule        string   `json:"rule"`
-		TLS         any      `json:"tls"`
-		Error       []string `json:"error"`
-		Type        string   `json:"type"`
-	}
-	var routers, mws, svcs []item
-	for path, into := range map[string]*[]item{"/api/http/routers": &routers, "/api/http/middlewares": &mws, "/api/http/services": &svcs} {
+	for path, into := range map[string]*[]traefikItem{"/api/http/routers": &routers, "/api/http/middlewares": &mws, "/api/http/services": &svcs} {
 		if err := tr.Get(path, into); err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +231,16 @@ func checkTraefik(t *testing.T, tr *lab.Traefik, ns string) {
 			}
 		}
 	}
-	var router *item
+	return routers, mws, svcs
+}
+
+// checkTraefik asserts, through Traefik's API, that the router of the
+// Ingress exists on websecure with the basic-auth middleware and TLS, and
+// that no router, middleware or service Traefik built is in error.
+func checkTraefik(t *testing.T, tr *lab.Traefik, ns string) {
+	t.Helper()
+	routers, mws, svcs := traefikState(t, tr)
+	var router *traefikItem
 	for i := range routers {
 		if strings.HasPrefix(routers[i].Name, ns+"-loki-") && routers[i].Provider == "kubernetes" {
 			router = &routers[i]
@@ -245,7 +254,7 @@ func checkTraefik(t *testing.T, tr *lab.Traefik, ns string) {
 		len(router.Middlewares) != 1 || router.Middlewares[0] != want {
 		t.Fatalf("router %s: entry points %v, tls %v, middlewares %v; want [websecure], tls, [%s]", router.Name, router.EntryPoints, router.TLS, router.Middlewares, want)
 	}
-	var mw *item
+	var mw *traefikItem
 	for i := range mws {
 		if mws[i].Name == want {
 			mw = &mws[i]

@@ -338,16 +338,8 @@ func (tn *tenants) checkAccess(t *testing.T) {
 // tenant is fake.
 func (tn *tenants) checkFake(t *testing.T) {
 	line := fmt.Sprintf("written before tenancy %d", time.Now().UnixNano())
-	req, _ := http.NewRequest("POST", tn.loki+"/loki/api/v1/push", strings.NewReader(pushBody(line)))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Scope-OrgID", "fake")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("push to tenant fake: %d", resp.StatusCode)
+	if code, body := tn.direct(t, "POST", "/loki/api/v1/push", "fake", pushBody(line)); code != http.StatusNoContent {
+		t.Fatalf("push to tenant fake: %d %s", code, trim(body))
 	}
 	lab.Eventually(t, "admin reads tenant fake", 2*time.Minute, func() string {
 		code, got := tn.query(t, "admin", nil)
@@ -359,6 +351,29 @@ func (tn *tenants) checkFake(t *testing.T) {
 	t.Logf("a line under tenant fake is read through Traefik by admin (tenant fake), without team-a's lines")
 }
 
+// direct is a request to Loki's pod, with tenant (if any) as
+// X-Scope-OrgID, as an in-cluster client sends it.
+func (tn *tenants) direct(t *testing.T, method, path, tenant, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, tn.loki+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tenant != "" {
+		req.Header.Set("X-Scope-OrgID", tenant)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 // checkOverrides: Loki applies each tenant's retention from the runtime
 // overrides. Loki 3.7 has no /runtime_config endpoint (404); it serves a
 // tenant's effective limits at /config/tenant/v1/limits, for the tenant
@@ -368,17 +383,10 @@ func (tn *tenants) checkFake(t *testing.T) {
 func (tn *tenants) checkOverrides(t *testing.T) {
 	// Loki prints durations in its own form: 14d is 2w, 744h is 31d.
 	for tenant, want := range map[string]string{"team-a": "2w", "team-b": "90d", "lab-apps": "31d"} {
-		req, _ := http.NewRequest("GET", tn.loki+"/config/tenant/v1/limits", nil)
-		req.Header.Set("X-Scope-OrgID", tenant)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		code, body := tn.direct(t, "GET", "/config/tenant/v1/limits", tenant, "")
 		var limits map[string]any
-		if err := yaml.Unmarshal(b, &limits); err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("limits of %s: %d %v\n%s", tenant, resp.StatusCode, err, trim(string(b)))
+		if err := yaml.Unmarshal([]byte(body), &limits); err != nil || code != http.StatusOK {
+			t.Fatalf("limits of %s: %d %v\n%s", tenant, code, err, trim(body))
 		}
 		if got := fmt.Sprint(limits["retention_period"]); got != want {
 			t.Errorf("tenant %s: retention_period %s, want %s", tenant, got, want)
@@ -391,23 +399,12 @@ func (tn *tenants) checkOverrides(t *testing.T) {
 // without a tenant header; with auth on both still get 200.
 func (tn *tenants) checkUnauthenticated(t *testing.T) {
 	for _, path := range []string{"/metrics", "/ready"} {
-		resp, err := http.Get(tn.loki + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("%s without X-Scope-OrgID: %d, want 200", path, resp.StatusCode)
+		if code, _ := tn.direct(t, "GET", path, "", ""); code != http.StatusOK {
+			t.Errorf("%s without X-Scope-OrgID: %d, want 200", path, code)
 		}
 	}
-	req, _ := http.NewRequest("GET", tn.loki+"/loki/api/v1/labels", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("a query without X-Scope-OrgID: %d, want 401 (auth_enabled)", resp.StatusCode)
+	if code, _ := tn.direct(t, "GET", "/loki/api/v1/labels", "", ""); code != http.StatusUnauthorized {
+		t.Errorf("a query without X-Scope-OrgID: %d, want 401 (auth_enabled)", code)
 	}
 	t.Logf("/metrics and /ready without a tenant → 200; a query without one → 401 (Loki has auth on)")
 }
@@ -523,27 +520,7 @@ func (tn *tenants) shippingMetrics(t *testing.T) string {
 // checkTraefikRoutes: Traefik built every router of the IngressRoute, on
 // websecure with TLS, and nothing it built is in error.
 func checkTraefikRoutes(t *testing.T, tr *lab.Traefik, ns string) {
-	type item struct {
-		Name        string   `json:"name"`
-		Status      string   `json:"status"`
-		Provider    string   `json:"provider"`
-		EntryPoints []string `json:"entryPoints"`
-		Middlewares []string `json:"middlewares"`
-		TLS         any      `json:"tls"`
-		Error       []string `json:"error"`
-		Priority    int      `json:"priority"`
-	}
-	var routers, mws []item
-	for path, into := range map[string]*[]item{"/api/http/routers": &routers, "/api/http/middlewares": &mws} {
-		if err := tr.Get(path, into); err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range *into {
-			if len(it.Error) > 0 || (it.Status != "" && it.Status != "enabled") {
-				t.Errorf("Traefik %s %s: status %s, errors %v", path, it.Name, it.Status, it.Error)
-			}
-		}
-	}
+	routers, mws, _ := traefikState(t, tr)
 	n := 0
 	for _, r := range routers {
 		if r.Provider != "kubernetescrd" || !strings.HasPrefix(r.Name, ns+"-loki-") {
