@@ -6,11 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
@@ -42,6 +45,7 @@ func TestTenants(t *testing.T) {
 	t.Run("access per user", func(t *testing.T) { tn.checkAccess(t) })
 	t.Run("data of tenant fake", func(t *testing.T) { tn.checkFake(t) })
 	t.Run("runtime overrides", func(t *testing.T) { tn.checkOverrides(t) })
+	t.Run("overrides reloaded without a restart", func(t *testing.T) { tn.checkReload(t) })
 	t.Run("metrics and probes without a tenant", func(t *testing.T) { tn.checkUnauthenticated(t) })
 	t.Run("Grafana's datasources", func(t *testing.T) { tn.checkDatasources(t) })
 	t.Run("Alloy ships to the namespace's tenant", func(t *testing.T) { tn.checkCollector(t) })
@@ -393,6 +397,73 @@ func (tn *tenants) checkOverrides(t *testing.T) {
 		}
 		t.Logf("Loki's limits of tenant %s: retention_period %v", tenant, limits["retention_period"])
 	}
+}
+
+// checkReload: a changed tenant retention reaches Loki without a restart.
+// The new ConfigMap is applied; the lab's kubelet writes ConfigMap volumes
+// once, at pod start, so the test then writes the file into loki-0's
+// volume directory itself, standing in for the kubelet's sync (which
+// updates a directory-mounted ConfigMap in place). Loki re-reads it
+// (runtime_config.period 10s) and loki-0 is the same pod, not restarted.
+func (tn *tenants) checkReload(t *testing.T) {
+	data, err := os.ReadFile(tn.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), "retention: 14d", "retention: 21d", 1)
+	file := filepath.Join(t.TempDir(), "loki.yaml")
+	if err := os.WriteFile(file, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cm := findObj(t, render.Objects(t, file), "ConfigMap", "loki-runtime")
+	runtime, _, _ := unstructuredString(cm.Object, "data", "runtime.yaml")
+	if !strings.Contains(runtime, "retention_period: 21d") {
+		t.Fatalf("rendered overrides without the new retention:\n%s", runtime)
+	}
+	pods := tn.l.Client.CoreV1().Pods(tn.ns)
+	before, err := pods.Get(tn.l.Ctx(), "loki-0", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.l.API.ApplyAs(tn.l.Ctx(), cm, lab.FieldManager); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(tn.l.Dir, "pods", tn.ns+"_loki-0_"+string(before.UID), "volumes", "runtime")
+	tmp := filepath.Join(dir, ".runtime.yaml.new")
+	if err := os.WriteFile(tmp, []byte(runtime), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "runtime.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	written := time.Now()
+	lab.Eventually(t, "team-a's new retention in Loki", time.Minute, func() string {
+		code, body := tn.direct(t, "GET", "/config/tenant/v1/limits", "team-a", "")
+		var limits map[string]any
+		if err := yaml.Unmarshal([]byte(body), &limits); err != nil || code != http.StatusOK {
+			return fmt.Sprintf("%d %v", code, err)
+		}
+		if got := fmt.Sprint(limits["retention_period"]); got != "3w" {
+			return "retention_period " + got
+		}
+		return ""
+	})
+	after, err := pods.Get(tn.l.Ctx(), "loki-0", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.UID != before.UID || restarts(after) != restarts(before) {
+		t.Errorf("loki-0 was replaced or restarted (uid %s → %s, restarts %d → %d)", before.UID, after.UID, restarts(before), restarts(after))
+	}
+	t.Logf("team-a's retention 14d → 21d: Loki serves 3w %s after the file changed; loki-0 the same pod, %d restarts", time.Since(written).Round(100*time.Millisecond), restarts(after))
+}
+
+func restarts(p *corev1.Pod) int32 {
+	var n int32
+	for _, c := range p.Status.ContainerStatuses {
+		n += c.RestartCount
+	}
+	return n
 }
 
 // checkUnauthenticated: Prometheus scrapes and the kubelet probes Loki
