@@ -81,6 +81,7 @@ func (v *validator) tenancy(s *v1alpha1.Spec) {
 			}
 		}
 	}
+	v.unusedTenants(s, tp)
 	if c := s.Collector; c.Enabled {
 		cp := specPath.Child("collector")
 		switch {
@@ -106,6 +107,29 @@ func (v *validator) tenancy(s *v1alpha1.Spec) {
 				v.add(gp.Index(i), field.Duplicate, "duplicate %q (also tenants[%d])", q, j)
 			}
 			seen[q] = i
+		}
+	}
+}
+
+// unusedTenants warns about overrides for a tenant no user, collector or
+// datasource names: most likely a typo, whose limits would never apply.
+// With tenantFromNamespace any namespace may be a tenant, so it cannot tell.
+func (v *validator) unusedTenants(s *v1alpha1.Spec, tp field.Path) {
+	if s.Collector.Enabled && s.Collector.TenantFromNamespace {
+		return
+	}
+	used := map[string]bool{s.Collector.Tenant: s.Collector.Enabled}
+	for _, u := range s.Auth.Users {
+		used[u.TenantID()] = true
+	}
+	for _, q := range s.Monitoring.GrafanaDatasource.Tenants {
+		for _, id := range strings.Split(q, "|") {
+			used[id] = true
+		}
+	}
+	for i, tn := range s.Tenancy.Tenants {
+		if tn.ID != "" && !used[tn.ID] {
+			v.warn(tp.Child("tenants").Index(i).Child("id"), field.Invalid, "tenant %q has overrides, but no user, collector or Grafana datasource uses it: a typo? (its limits apply only if something writes to it)", tn.ID)
 		}
 	}
 }

@@ -79,6 +79,23 @@ func TestTenancyMistakes(t *testing.T) {
 	}
 }
 
+// TestUnusedTenantWarns: overrides for a tenant nothing uses are a
+// warning, not an error; with tenantFromNamespace there is none.
+func TestUnusedTenantWarns(t *testing.T) {
+	in := withTenancy("{enabled: true, confirm: new-install, tenants: [{id: admin, retention: 14d}, {id: teamm-a, retention: 14d}]}")
+	doc, err := Load([]byte(header+in), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Warnings) != 1 || !strings.Contains(doc.Warnings[0].String(), `spec.tenancy.tenants[1].id: tenant "teamm-a" has overrides, but no user`) {
+		t.Errorf("warnings: %v", doc.Warnings)
+	}
+	doc, err = Load([]byte(header+strings.Replace(in, "{tenant: platform}", "{tenantFromNamespace: true}", 1)), Options{})
+	if err != nil || len(doc.Warnings) != 0 {
+		t.Errorf("with tenantFromNamespace: %v %v", err, doc.Warnings)
+	}
+}
+
 func TestCheckTenantID(t *testing.T) {
 	for id, ok := range map[string]bool{
 		"fake": true, "team-a": true, "A_b.c*!'()": true, strings.Repeat("x", 150): true,
