@@ -110,14 +110,22 @@ func pushBody(line string) string {
 // (one ID, or several joined by |), asked of Loki directly.
 func (tn *tenants) lines(t *testing.T, tenant, selector string) []string {
 	t.Helper()
+	code, body := tn.direct(t, "GET", tn.rangeQuery(selector), tenant, "")
+	if code != http.StatusOK {
+		t.Fatalf("query of tenant %s: %d %s", tenant, code, trim(body))
+	}
+	return parseLines(t, []byte(body))
+}
+
+// rangeQuery is the query_range path of selector, from a minute before
+// the first push to a minute from now.
+func (tn *tenants) rangeQuery(selector string) string {
 	q := url.Values{
 		"query": {selector}, "limit": {"1000"},
 		"start": {strconv.FormatInt(tn.t0.Add(-time.Minute).UnixNano(), 10)},
 		"end":   {strconv.FormatInt(time.Now().Add(time.Minute).UnixNano(), 10)},
 	}
-	req, _ := http.NewRequest("GET", tn.loki+"/loki/api/v1/query_range?"+q.Encode(), nil)
-	req.Header.Set("X-Scope-OrgID", tenant)
-	return queryLines(t, req)
+	return "/loki/api/v1/query_range?" + q.Encode()
 }
 
 func queryLines(t *testing.T, req *http.Request) []string {
@@ -190,12 +198,7 @@ func (tn *tenants) waitLine(t *testing.T, tenant, line string) {
 // query is a query_range through Traefik as user: the lines it returns.
 func (tn *tenants) query(t *testing.T, user string, hdr map[string][]string) (int, []string) {
 	t.Helper()
-	q := url.Values{
-		"query": {`{job="lab-tenants"}`}, "limit": {"1000"},
-		"start": {strconv.FormatInt(tn.t0.Add(-time.Minute).UnixNano(), 10)},
-		"end":   {strconv.FormatInt(time.Now().Add(time.Minute).UnixNano(), 10)},
-	}
-	code, body := tn.send(t, "GET", "/loki/api/v1/query_range?"+q.Encode(), user, hdr, "")
+	code, body := tn.send(t, "GET", tn.rangeQuery(`{job="lab-tenants"}`), user, hdr, "")
 	if code != http.StatusOK {
 		return code, nil
 	}
@@ -506,8 +509,7 @@ func (tn *tenants) checkDatasources(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := url.Values{"query": {`{job="lab-tenants"}`}, "limit": {"1000"}, "start": {strconv.FormatInt(tn.t0.Add(-time.Minute).UnixNano(), 10)}}
-		req, _ := http.NewRequest("GET", tn.loki+u.Path+"/loki/api/v1/query_range?"+q.Encode(), nil)
+		req, _ := http.NewRequest("GET", tn.loki+u.Path+tn.rangeQuery(`{job="lab-tenants"}`), nil)
 		req.Header.Set(fmt.Sprint(ds.JSONData["httpHeaderName1"]), ds.SecureJSONData["httpHeaderValue1"])
 		got := queryLines(t, req)
 		w := want[ds.Name]
