@@ -337,14 +337,7 @@ func (v *validator) mode(s *v1alpha1.Spec) {
 		if ss.Confirm != "" {
 			v.forbid(ssPath.Child("confirm"), "is set, but mode is single-binary: switching a simple-scalable stack back is a migration (docs/upgrades.md); remove confirm once it is done")
 		}
-		for _, f := range []struct {
-			name string
-			ref  v1alpha1.SecretRef
-		}{{"accessKeyID", s.ObjectStorage.AccessKeyID}, {"secretAccessKey", s.ObjectStorage.SecretAccessKey}} {
-			if f.ref.IsSet() {
-				v.forbid(osPath.Child(f.name), "is only used with mode simple-scalable")
-			}
-		}
+		v.credentialsOff(osPath, s.ObjectStorage)
 		return
 	case v1alpha1.ModeSimpleScalable:
 	default:
@@ -404,8 +397,7 @@ func (v *validator) objectStorage(osPath field.Path, o *v1alpha1.ObjectStorage) 
 	if o.ChunksBucket == o.RulerBucket && o.ChunksBucket != "" {
 		v.add(osPath.Child("rulerBucket"), field.Duplicate, "must differ from chunksBucket")
 	}
-	v.secretRefOf(osPath.Child("accessKeyID"), "access key ID", o.AccessKeyID, "{fromEnv: LOKI_S3_ACCESS_KEY_ID} or {fromVault: {path: secret/loki/s3, key: access-key-id}}")
-	v.secretRefOf(osPath.Child("secretAccessKey"), "secret access key", o.SecretAccessKey, "{fromEnv: LOKI_S3_SECRET_ACCESS_KEY} or {fromVault: {path: secret/loki/s3, key: secret-access-key}}")
+	v.credentials(osPath, o)
 }
 
 var (

@@ -56,7 +56,7 @@ func (p *plan) lokiTargets() []target {
 func buildLoki(p *plan) []Object {
 	objs := []Object{p.lokiServiceAccount(), p.lokiConfigMap()}
 	if p.store != nil {
-		objs = append(objs, p.objectStorageSecret())
+		objs = append(objs, p.storeCreds.objects(p)...)
 	}
 	if p.scalable {
 		objs = append(objs, p.memberlistService())
@@ -261,7 +261,11 @@ func (p *plan) lokiPodTemplate(t target) corev1.PodTemplateSpec {
 		p.store.configurePod(p, &pod, &c)
 	}
 	pod.Containers = []corev1.Container{c}
-	return corev1.PodTemplateSpec{ObjectMeta: p.podTemplateMeta("loki", t.component, p.lokiChecksum), Spec: pod}
+	tmpl := corev1.PodTemplateSpec{ObjectMeta: p.podTemplateMeta("loki", t.component, p.lokiChecksum), Spec: pod}
+	if p.store != nil {
+		tmpl.Annotations[revisionAnnotation] = p.storeCreds.revision(p)
+	}
+	return tmpl
 }
 
 // spreadAcrossNodes prefers (does not require: a one-node cluster must

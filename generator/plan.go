@@ -28,6 +28,8 @@ type plan struct {
 	// store is the object store of mode simple-scalable; nil otherwise.
 	store        objectStore
 	storeSecrets map[string]secret.Value // its credentials by field path (Input.ObjectStorage)
+	storeCreds   storeCredentials        // where the pods' keys come from
+	pepper       secret.Value            // Input.HashPepper
 	lokiConfig   string                  // the rendered Loki config, shared by its ConfigMap and the checksum
 	lokiChecksum string
 	writeService string // where the collector pushes
@@ -70,7 +72,8 @@ func newPlan(in Input) (*plan, error) {
 	p.writeService, p.readService = p.n.loki, p.n.loki
 	if p.scalable {
 		p.store = newObjectStore(s.Spec.ObjectStorage)
-		p.storeSecrets = in.ObjectStorage
+		p.storeSecrets, p.pepper = in.ObjectStorage, in.HashPepper
+		p.storeCreds = newStoreCredentials(p, s.Spec.ObjectStorage, p.store.envNames())
 		p.writeService, p.readService = p.n.loki+"-write", p.n.loki+"-read"
 	}
 	p.pushURL = p.serviceURL(p.writeService) + "/loki/api/v1/push"
@@ -131,7 +134,7 @@ func labelValue(v, empty string) string {
 type names struct {
 	loki, config, serviceAccount          string
 	basicAuth, ingress, certificate, data string
-	memberlist, objectStorage             string
+	memberlist, objectStorage, s3Keys     string
 	collector, collectorCluster           string
 	datasource, runtime                   string
 }
@@ -148,6 +151,7 @@ func namesFor(s *v1alpha1.LokiStack) names {
 		data:           b + "-data",
 		memberlist:     b + "-memberlist",
 		objectStorage:  b + "-object-storage",
+		s3Keys:         b + "-s3-keys",
 		collector:      b + "-" + s.Spec.Collector.Type,
 		// Cluster-scoped and foreign-namespace objects carry the namespace
 		// too, so two stacks never fight over one name.

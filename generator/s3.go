@@ -4,7 +4,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/thedevops/loki-cmp/api/v1alpha1"
-	"github.com/thedevops/loki-cmp/internal/secret"
 )
 
 // s3Store is S3-compatible object storage (AWS S3, MinIO, ...). Its keys
@@ -13,13 +12,10 @@ import (
 // ConfigMap.
 type s3Store struct{ o v1alpha1.ObjectStorage }
 
-// Environment variables that carry the S3 keys into Loki, and the
-// references in loki.yaml their values come from.
+// Environment variables that carry the S3 keys into Loki.
 const (
-	envAccessKeyID      = "AWS_ACCESS_KEY_ID"
-	envSecretAccessKey  = "AWS_SECRET_ACCESS_KEY"
-	pathAccessKeyID     = "spec.objectStorage.accessKeyID"
-	pathSecretAccessKey = "spec.objectStorage.secretAccessKey"
+	envAccessKeyID     = "AWS_ACCESS_KEY_ID"
+	envSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
 )
 
 func (s s3Store) lokiName() string { return "s3" }
@@ -37,17 +33,11 @@ func (s s3Store) configure(c *lokiConfig) {
 	c.Ruler = &lokiRuler{Storage: lokiRulerStorage{Type: s.lokiName(), S3: s.client(s.o.RulerBucket)}}
 }
 
-func (s s3Store) secretData(creds map[string]secret.Value, dryRun bool) map[string][]byte {
-	id, key := creds[pathAccessKeyID].Bytes(), creds[pathSecretAccessKey].Bytes()
-	if dryRun {
-		id, key = []byte(dryRunPlaceholder), []byte(dryRunPlaceholder)
-	}
-	return map[string][]byte{envAccessKeyID: id, envSecretAccessKey: key}
-}
+func (s s3Store) envNames() [2]string { return [2]string{envAccessKeyID, envSecretAccessKey} }
 
 func (s s3Store) configurePod(p *plan, _ *corev1.PodSpec, c *corev1.Container) {
 	c.Args = append(c.Args, "-config.expand-env=true")
-	c.EnvFrom = p.secretEnv()
+	p.storeCreds.configure(c, s.envNames())
 }
 
 // lokiS3 is Loki's S3 client config. The keys are ${...} references that

@@ -102,7 +102,7 @@ func TestJSONTreeMatchesEncodingJSONOnExamples(t *testing.T) {
 				doc.Stack.Spec.Auth.BcryptCost = 4
 			}
 			objs, err := Generate(Input{Stack: doc.Stack, Credentials: creds, DryRun: dry,
-				ObjectStorage: map[string]secret.Value{pathAccessKeyID: secret.New([]byte("k")), pathSecretAccessKey: secret.New([]byte("s"))}})
+				ObjectStorage: map[string]secret.Value{legacyPath + ".accessKeyID": secret.New([]byte("k")), legacyPath + ".secretAccessKey": secret.New([]byte("s")), plaintextPath + ".accessKeyID": secret.New([]byte("k")), plaintextPath + ".secretAccessKey": secret.New([]byte("s"))}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -112,4 +112,43 @@ func (s *LokiStack) Complete(defaultNamespace string) {
 	if a := s.Spec.TLS.ACME; a != nil && a.Server == "" {
 		a.Server = DefaultACMEServer
 	}
+	s.Spec.ObjectStorage.Credentials.complete()
+}
+
+// Defaults of the object store's credential sources: the Secret keys are
+// the variables Loki reads; the remote keys are those loki-cmp's own
+// fromVault examples use (secret/loki/s3: access-key-id, secret-access-key).
+const (
+	DefaultSecretAccessKeyIDKey     = "AWS_ACCESS_KEY_ID"
+	DefaultSecretSecretAccessKeyKey = "AWS_SECRET_ACCESS_KEY"
+	DefaultRemoteAccessKeyID        = "access-key-id"
+	DefaultRemoteSecretAccessKey    = "secret-access-key"
+	DefaultStoreKind                = "ClusterSecretStore"
+	DefaultESORefreshInterval       = "1h"
+	DefaultVSOType                  = "kv-v2"
+	DefaultVSORefreshAfter          = "60s"
+)
+
+func (c *StorageCredentials) complete() {
+	orDefault := func(p *string, def string) {
+		if *p == "" {
+			*p = def
+		}
+	}
+	if s := c.Secret; s != nil {
+		orDefault(&s.AccessKeyIDKey, DefaultSecretAccessKeyIDKey)
+		orDefault(&s.SecretAccessKeyKey, DefaultSecretSecretAccessKeyKey)
+	}
+	if e := c.ExternalSecret; e != nil {
+		orDefault(&e.StoreRef.Kind, DefaultStoreKind)
+		orDefault(&e.AccessKeyIDProperty, DefaultRemoteAccessKeyID)
+		orDefault(&e.SecretAccessKeyProperty, DefaultRemoteSecretAccessKey)
+		orDefault(&e.RefreshInterval, DefaultESORefreshInterval)
+	}
+	if v := c.VaultStaticSecret; v != nil {
+		orDefault(&v.Type, DefaultVSOType)
+		orDefault(&v.RefreshAfter, DefaultVSORefreshAfter)
+		orDefault(&v.AccessKeyIDKey, DefaultRemoteAccessKeyID)
+		orDefault(&v.SecretAccessKeyKey, DefaultRemoteSecretAccessKey)
+	}
 }

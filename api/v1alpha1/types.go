@@ -236,14 +236,98 @@ type Target struct {
 
 // ObjectStorage is an S3-compatible bucket store.
 type ObjectStorage struct {
-	Endpoint        string    `json:"endpoint" doc:"host[:port] of the S3 API, e.g. minio.minio.svc:9000. Empty: AWS S3 in region."`
-	Region          string    `json:"region" doc:"Region of the buckets."`
-	ChunksBucket    string    `json:"chunksBucket" doc:"Bucket for log chunks and the index."`
-	RulerBucket     string    `json:"rulerBucket" doc:"Bucket for ruler rules."`
-	PathStyle       bool      `json:"pathStyle" doc:"Address buckets as endpoint/bucket instead of bucket.endpoint: true for MinIO."`
-	Insecure        bool      `json:"insecure" doc:"Plain HTTP to the endpoint (an in-cluster MinIO without TLS)."`
+	Endpoint        string             `json:"endpoint" doc:"host[:port] of the S3 API, e.g. minio.minio.svc:9000. Empty: AWS S3 in region."`
+	Region          string             `json:"region" doc:"Region of the buckets."`
+	ChunksBucket    string             `json:"chunksBucket" doc:"Bucket for log chunks and the index."`
+	RulerBucket     string             `json:"rulerBucket" doc:"Bucket for ruler rules."`
+	PathStyle       bool               `json:"pathStyle" doc:"Address buckets as endpoint/bucket instead of bucket.endpoint: true for MinIO."`
+	Insecure        bool               `json:"insecure" doc:"Plain HTTP to the endpoint (an in-cluster MinIO without TLS)."`
+	Credentials     StorageCredentials `json:"credentials" doc:"Where Loki's S3 keys come from: a Secret in the cluster (secret), one that an operator makes from a secret store (externalSecret, vaultStaticSecret), or, by opt-in, keys loki-cmp renders itself (plaintext). Exactly one. docs/loki-yaml.md compares them."`
+	AccessKeyID     SecretRef          `json:"accessKeyID" credential:"S3 access key ID" doc:"Deprecated: the form of v0.1.0, still rendered for existing files, with a warning. Same as credentials.plaintext.accessKeyID: the key is rendered in plaintext into a Secret."`
+	SecretAccessKey SecretRef          `json:"secretAccessKey" credential:"S3 secret access key" doc:"Deprecated, as accessKeyID: same as credentials.plaintext.secretAccessKey."`
+}
+
+// Legacy reports whether the keys are given in the deprecated form of
+// v0.1.0 (accessKeyID and secretAccessKey beside the buckets).
+func (o ObjectStorage) Legacy() bool { return o.AccessKeyID.IsSet() || o.SecretAccessKey.IsSet() }
+
+// StorageCredentials says where the object store's keys come from. Exactly
+// one field is set. Only plaintext (and the deprecated legacy fields) puts
+// the keys into what loki-cmp prints, and so into Argo CD's manifest cache.
+type StorageCredentials struct {
+	Secret            *SecretCredentials            `json:"secret" doc:"A Secret that already exists in Loki's namespace, made by anyone (kubectl, Sealed Secrets, an operator). loki-cmp renders no Secret and never sees the keys."`
+	ExternalSecret    *ExternalSecretCredentials    `json:"externalSecret" doc:"An ExternalSecret (External Secrets Operator, external-secrets.io/v1) that copies the keys from a SecretStore or ClusterSecretStore into the Secret <name>-s3-keys. Needs ESO v0.16 or later."`
+	VaultStaticSecret *VaultStaticSecretCredentials `json:"vaultStaticSecret" doc:"A VaultStaticSecret (HashiCorp Vault Secrets Operator, secrets.hashicorp.com/v1beta1) that copies a Vault KV secret into the Secret <name>-s3-keys and restarts the Loki pods when it changes."`
+	Plaintext         *PlaintextCredentials         `json:"plaintext" doc:"Opt-in: loki-cmp resolves the keys (fromEnv, fromVault) and renders them into the Secret <name>-object-storage, so they sit in Argo CD's manifest cache, its diffs and argocd app manifests. validate warns about it."`
+}
+
+// SecretCredentials names an existing Secret and the keys in it.
+type SecretCredentials struct {
+	Name               string `json:"name" doc:"Name of the Secret, in Loki's namespace."`
+	AccessKeyIDKey     string `json:"accessKeyIDKey" doc:"Key of the access key ID in the Secret."`
+	SecretAccessKeyKey string `json:"secretAccessKeyKey" doc:"Key of the secret access key in the Secret."`
+	Rotation           string `json:"rotation" doc:"Any label of the keys' current generation, e.g. 2026-12 (never a key): changing it rolls the Loki pods that read the keys. Kubernetes does not restart pods when a Secret they read as environment variables changes, and loki-cmp cannot see the Secret: after rotating it, change this (docs/argocd.md, Rotating the S3 keys)."`
+}
+
+// ExternalSecretCredentials is an ExternalSecret's source of the keys.
+type ExternalSecretCredentials struct {
+	StoreRef                StoreRef `json:"storeRef" doc:"The SecretStore or ClusterSecretStore the keys are read from."`
+	Key                     string   `json:"key" doc:"The remote key: for Vault the secret's path in the store's KV mount, e.g. loki/s3."`
+	Version                 string   `json:"version" doc:"The version of the remote secret (for Vault KV v2 its version number, e.g. \"3\"). Required: External Secrets Operator does not restart pods, so a rotation is a commit that changes it, which updates the Secret and rolls the Loki pods in one sync."`
+	AccessKeyIDProperty     string   `json:"accessKeyIDProperty" doc:"Property (field) of the remote secret that holds the access key ID."`
+	SecretAccessKeyProperty string   `json:"secretAccessKeyProperty" doc:"Property of the remote secret that holds the secret access key."`
+	RefreshInterval         string   `json:"refreshInterval" doc:"How often ESO re-reads the remote secret, as a Go duration (1h, 15m)."`
+}
+
+// StoreRef names an External Secrets Operator store.
+type StoreRef struct {
+	Name string `json:"name" doc:"Name of the store."`
+	Kind string `json:"kind" doc:"ClusterSecretStore or SecretStore (one in Loki's namespace)."`
+}
+
+// VaultStaticSecretCredentials is a VaultStaticSecret's source of the keys.
+type VaultStaticSecretCredentials struct {
+	VaultAuthRef       string `json:"vaultAuthRef" doc:"The VaultAuth to log in with, as name or namespace/name. Empty: the operator's default VaultAuth."`
+	Mount              string `json:"mount" doc:"The KV mount, e.g. secret."`
+	Path               string `json:"path" doc:"The secret's path in the mount, e.g. loki/s3."`
+	Type               string `json:"type" doc:"kv-v2 or kv-v1: the KV engine version of the mount."`
+	Version            int    `json:"version" doc:"kv-v2 only: pin this version of the secret. 0: the latest, which the operator re-reads every refreshAfter."`
+	RefreshAfter       string `json:"refreshAfter" doc:"How often the operator re-reads the secret, as a Go duration. When the keys changed it updates the Secret and restarts the Loki pods (rolloutRestartTargets)."`
+	AccessKeyIDKey     string `json:"accessKeyIDKey" doc:"Key of the access key ID in the Vault secret."`
+	SecretAccessKeyKey string `json:"secretAccessKeyKey" doc:"Key of the secret access key in the Vault secret."`
+}
+
+// PlaintextCredentials are keys loki-cmp resolves and renders itself.
+type PlaintextCredentials struct {
 	AccessKeyID     SecretRef `json:"accessKeyID" credential:"S3 access key ID" doc:"Where the access key ID comes from (fromEnv or fromVault). It reaches Loki through a Secret and environment variables, never through the ConfigMap."`
 	SecretAccessKey SecretRef `json:"secretAccessKey" credential:"S3 secret access key" doc:"Where the secret access key comes from (fromEnv or fromVault)."`
+}
+
+// Credential sources, as named in messages and docs.
+const (
+	CredentialsSecret            = "secret"
+	CredentialsExternalSecret    = "externalSecret"
+	CredentialsVaultStaticSecret = "vaultStaticSecret"
+	CredentialsPlaintext         = "plaintext"
+)
+
+// Sources lists the sources set, in field order: valid when exactly one.
+func (c StorageCredentials) Sources() []string {
+	var out []string
+	for _, s := range []struct {
+		name string
+		set  bool
+	}{
+		{CredentialsSecret, c.Secret != nil},
+		{CredentialsExternalSecret, c.ExternalSecret != nil},
+		{CredentialsVaultStaticSecret, c.VaultStaticSecret != nil},
+		{CredentialsPlaintext, c.Plaintext != nil},
+	} {
+		if s.set {
+			out = append(out, s.name)
+		}
+	}
+	return out
 }
 
 // Collector types.

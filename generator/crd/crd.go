@@ -14,6 +14,9 @@ const (
 	TraefikAPIVersion     = "traefik.io/v1alpha1"
 	CertManagerAPIVersion = "cert-manager.io/v1"
 	MonitoringAPIVersion  = "monitoring.coreos.com/v1"
+	// External Secrets Operator serves v1 from v0.16.0 on (v1beta1 before).
+	ExternalSecretsAPIVersion = "external-secrets.io/v1"
+	VaultSecretsAPIVersion    = "secrets.hashicorp.com/v1beta1"
 )
 
 // Middleware is a Traefik Middleware: basicAuth, and with tenancy headers
@@ -175,4 +178,80 @@ type Endpoint struct {
 	Port     string `json:"port"`
 	Path     string `json:"path"`
 	Interval string `json:"interval,omitempty"`
+}
+
+// ExternalSecret (External Secrets Operator) copies remote secrets into a
+// Secret it owns.
+type ExternalSecret struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              ExternalSecretSpec `json:"spec"`
+}
+
+// ExternalSecretSpec is what to read, from which store, into which Secret.
+type ExternalSecretSpec struct {
+	RefreshInterval string               `json:"refreshInterval"`
+	SecretStoreRef  SecretStoreRef       `json:"secretStoreRef"`
+	Target          ExternalSecretTarget `json:"target"`
+	Data            []ExternalSecretData `json:"data"`
+}
+
+// SecretStoreRef names a SecretStore or ClusterSecretStore.
+type SecretStoreRef struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+}
+
+// ExternalSecretTarget is the Secret the operator writes.
+type ExternalSecretTarget struct {
+	Name           string `json:"name"`
+	CreationPolicy string `json:"creationPolicy"`
+	DeletionPolicy string `json:"deletionPolicy"`
+}
+
+// ExternalSecretData is one key of the target, read from one remote property.
+type ExternalSecretData struct {
+	SecretKey string    `json:"secretKey"`
+	RemoteRef RemoteRef `json:"remoteRef"`
+}
+
+// RemoteRef is a property of a version of a remote secret.
+type RemoteRef struct {
+	Key      string `json:"key"`
+	Property string `json:"property"`
+	Version  string `json:"version,omitempty"`
+}
+
+// VaultStaticSecret (Vault Secrets Operator) copies a Vault KV secret into
+// a Secret and restarts the workloads that read it when it changes.
+type VaultStaticSecret struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              VaultStaticSecretSpec `json:"spec"`
+}
+
+// VaultStaticSecretSpec is the KV secret, the Secret and who to restart.
+type VaultStaticSecretSpec struct {
+	VaultAuthRef          string                 `json:"vaultAuthRef,omitempty"`
+	Mount                 string                 `json:"mount"`
+	Path                  string                 `json:"path"`
+	Type                  string                 `json:"type"`
+	Version               int                    `json:"version,omitempty"`
+	RefreshAfter          string                 `json:"refreshAfter"`
+	HMACSecretData        bool                   `json:"hmacSecretData"`
+	Destination           VaultDestination       `json:"destination"`
+	RolloutRestartTargets []RolloutRestartTarget `json:"rolloutRestartTargets"`
+}
+
+// VaultDestination is the Secret the operator writes.
+type VaultDestination struct {
+	Name   string `json:"name"`
+	Create bool   `json:"create"`
+}
+
+// RolloutRestartTarget is a workload the operator restarts when the
+// Secret's data changed.
+type RolloutRestartTarget struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
 }

@@ -2,6 +2,8 @@ package validation
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -75,6 +77,30 @@ func catchesDefects(t *testing.T, srv *apiserver.Server) {
 			t.Errorf("Certificate with spec.privateKey.algorithm DSA: error %v, want a rejection", err)
 		}
 	})
+	// The operators' CRDs are loaded and strict: a field of an older API
+	// version, or a value outside an enum, is refused.
+	for _, c := range []struct {
+		example, kind string
+		value         any
+		path          []string
+	}{
+		{"s3-external-secret", "ExternalSecret", "Keep", []string{"spec", "target", "deletionPolicy"}},
+		{"s3-external-secret", "ExternalSecret", "x", []string{"spec", "data", "0", "remoteRef", "metadataPolicy"}},
+		{"s3-vault-secrets-operator", "VaultStaticSecret", "kv-v3", []string{"spec", "type"}},
+	} {
+		t.Run(c.kind+" "+strings.Join(c.path, "."), func(t *testing.T) {
+			objs := render.Objects(t, exampleFile(t, c.example))
+			applyNamespaces(t, srv, objs)
+			o := find(t, objs, c.kind).DeepCopy()
+			if err := setPath(o.Object, c.value, c.path); err != nil {
+				t.Fatal(err)
+			}
+			err, _ := submit(srv, o)
+			if err == nil || !strings.Contains(err.Error(), c.path[len(c.path)-1]) {
+				t.Errorf("%s with %s %v: error %v, want a rejection", c.kind, strings.Join(c.path, "."), c.value, err)
+			}
+		})
+	}
 	t.Run("Pod Security violation", func(t *testing.T) {
 		sts := find(t, objs, "StatefulSet").DeepCopy()
 		vols, _, _ := unstructured.NestedSlice(sts.Object, "spec", "template", "spec", "volumes")
@@ -194,5 +220,35 @@ func find(t *testing.T, objs []*unstructured.Unstructured, kind string) *unstruc
 		}
 	}
 	t.Fatalf("no %s in the output", kind)
+	return nil
+}
+
+// setPath sets a field under maps and list indexes (unstructured's
+// helpers stop at lists).
+func setPath(obj map[string]any, value any, path []string) error {
+	var cur any = obj
+	for i, k := range path {
+		last := i == len(path)-1
+		switch c := cur.(type) {
+		case map[string]any:
+			if last {
+				c[k] = value
+				return nil
+			}
+			cur = c[k]
+		case []any:
+			n, err := strconv.Atoi(k)
+			if err != nil || n >= len(c) {
+				return fmt.Errorf("%s: no index %s", strings.Join(path[:i], "."), k)
+			}
+			if last {
+				c[n] = value
+				return nil
+			}
+			cur = c[n]
+		default:
+			return fmt.Errorf("%s: not a map or list", strings.Join(path[:i], "."))
+		}
+	}
 	return nil
 }

@@ -41,6 +41,16 @@ var CRDSources = []CRDSource{
 	{"github.com/prometheus-operator/prometheus-operator", "v0.85.0", []string{
 		"example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml",
 	}},
+	// The operators that make the object store's Secret (credentials
+	// externalSecret, vaultStaticSecret): only the CRDs of what loki-cmp
+	// renders. v0.16.2 is the newest ESO the proxy serves whole and serves
+	// external-secrets.io/v1; v0.10.0 the one VSO it serves.
+	{"github.com/external-secrets/external-secrets", "v0.16.2", []string{
+		"config/crds/bases/external-secrets.io_externalsecrets.yaml",
+	}},
+	{"github.com/hashicorp/vault-secrets-operator", "v0.10.0", []string{
+		"config/crd/bases/secrets.hashicorp.com_vaultstaticsecrets.yaml",
+	}},
 	// Only this one file is needed from Argo CD, whose module requires a
 	// very large dependency tree: it is downloaded as a module zip, never
 	// added to go.mod.
