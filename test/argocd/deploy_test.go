@@ -112,7 +112,7 @@ func TestDeployExisting(t *testing.T) {
 			t.Errorf("%s %s in namespace %q, want argocd", r.GetKind(), r.GetName(), r.GetNamespace())
 		}
 	}
-	if diff := gocmp.Diff(map[string]int{"Deployment": 1, "ConfigMap": 1}, kinds); diff != "" {
+	if diff := gocmp.Diff(map[string]int{"Deployment": 1, "ConfigMap": 2}, kinds); diff != "" {
 		t.Errorf("deploy/existing renders (-want +got):\n%s", diff)
 	}
 	var partial appsv1.Deployment
@@ -131,12 +131,75 @@ func TestDeployExisting(t *testing.T) {
 
 	// The documented removal gives up the fields the apply owned: it names
 	// the object and nothing else.
+	docs := strings.Split(mustRead(t, filepath.Join(repoRoot(), "deploy/existing/remove.yaml")), "\n---\n")
+	if len(docs) != 2 {
+		t.Fatalf("remove.yaml holds %d documents, want the repo-server and argocd-cm", len(docs))
+	}
 	var rm appsv1.Deployment
-	if err := yaml.UnmarshalStrict([]byte(mustRead(t, filepath.Join(repoRoot(), "deploy/existing/remove.yaml"))), &rm); err != nil {
+	if err := yaml.UnmarshalStrict([]byte(docs[0]), &rm); err != nil {
 		t.Fatal(err)
 	}
 	if rm.Name != "argocd-repo-server" || rm.Namespace != "argocd" || len(rm.Spec.Template.Spec.Containers) != 0 {
 		t.Errorf("remove.yaml is not the bare argocd/argocd-repo-server: %+v", rm.ObjectMeta)
+	}
+	var rmCM corev1.ConfigMap
+	if err := yaml.UnmarshalStrict([]byte(docs[1]), &rmCM); err != nil {
+		t.Fatal(err)
+	}
+	if rmCM.Name != "argocd-cm" || rmCM.Namespace != "argocd" || len(rmCM.Data) != 0 {
+		t.Errorf("remove.yaml's second document is not the bare argocd/argocd-cm: %+v", rmCM)
+	}
+	// Only the one key of argocd-cm: the apply must not own Argo CD's others.
+	var cm corev1.ConfigMap
+	decode(t, m, "ConfigMap", "argocd-cm", &cm)
+	if diff := gocmp.Diff(map[string]string{hardReconciliationKey: hardReconciliation}, cm.Data); diff != "" {
+		t.Errorf("deploy/existing's argocd-cm (-want +got):\n%s", diff)
+	}
+}
+
+// The periodic hard reconciliation deploy/ sets (docs/argocd.md,
+// "Rotating credentials").
+const (
+	hardReconciliationKey = "timeout.hard.reconciliation"
+	hardReconciliation    = "1h"
+)
+
+// TestDeployHardReconciliation: the component sets the key in Argo CD's own
+// argocd-cm, and that key is the one upstream's application controller
+// reads (by a configMapKeyRef of install.yaml) as its hard reconciliation.
+func TestDeployHardReconciliation(t *testing.T) {
+	fs := deployFS(t)
+	if err := fs.WriteFile("/withcomponent/kustomization.yaml", []byte("resources: [../upstream]\ncomponents: [../deploy/plugin]\n")); err != nil {
+		t.Fatal(err)
+	}
+	m := kustomize(t, fs, "/withcomponent")
+	var cm corev1.ConfigMap
+	decode(t, m, "ConfigMap", "argocd-cm", &cm)
+	if got := cm.Data[hardReconciliationKey]; got != hardReconciliation {
+		t.Errorf("argocd-cm %s = %q, want %q", hardReconciliationKey, got, hardReconciliation)
+	}
+	var ctrl appsv1.StatefulSet
+	decode(t, m, "StatefulSet", "argocd-application-controller", &ctrl)
+	found := false
+	for _, e := range ctrl.Spec.Template.Spec.Containers[0].Env {
+		if r := e.ValueFrom; r != nil && r.ConfigMapKeyRef != nil && r.ConfigMapKeyRef.Name == "argocd-cm" && r.ConfigMapKeyRef.Key == hardReconciliationKey {
+			found = e.Name == "ARGOCD_HARD_RECONCILIATION_TIMEOUT"
+		}
+	}
+	if !found {
+		t.Errorf("upstream's application controller does not read argocd-cm %s as ARGOCD_HARD_RECONCILIATION_TIMEOUT", hardReconciliationKey)
+	}
+	// The Helm values set the same (the chart writes configs.cm into argocd-cm).
+	var values struct {
+		Configs struct {
+			CM map[string]string `json:"cm"`
+		} `json:"configs"`
+	}
+	if err := yaml.Unmarshal([]byte(mustRead(t, filepath.Join(repoRoot(), "deploy/helm/values-loki-cmp.yaml"))), &values); err != nil {
+		t.Fatal(err)
+	}
+	if got := values.Configs.CM[hardReconciliationKey]; got != hardReconciliation {
+		t.Errorf("Helm values configs.cm %s = %q, want %q", hardReconciliationKey, got, hardReconciliation)
 	}
 }
 
@@ -162,6 +225,9 @@ func TestDeployHelmValues(t *testing.T) {
 			Volumes         []corev1.Volume    `json:"volumes"`
 		} `json:"repoServer"`
 		ExtraObjects []corev1.ConfigMap `json:"extraObjects"`
+		Configs      struct {
+			CM map[string]string `json:"cm"`
+		} `json:"configs"`
 	}
 	if err := yaml.UnmarshalStrict([]byte(mustRead(t, filepath.Join(repoRoot(), "deploy/helm/values-loki-cmp.yaml"))), &values); err != nil {
 		t.Fatalf("deploy/helm/values-loki-cmp.yaml: %v", err)
