@@ -30,7 +30,7 @@ BUILDAH ?= buildah --storage-driver vfs
 # docker when a daemon answers, else buildah; DOCKER= forces buildah.
 DOCKER  ?= $(shell command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 && echo docker)
 # Real programs the tests run against; hack/test-tools.sh provides them.
-TEST_TOOLS := htpasswd kube-apiserver etcd loki vault buildah minio alloy kube-controller-manager kube-scheduler kwok traefik promtail prometheus prometheus-operator cert-manager pebble redis argocd gitea
+TEST_TOOLS := htpasswd kube-apiserver etcd loki vault buildah minio alloy kube-controller-manager kube-scheduler kwok traefik promtail prometheus prometheus-operator cert-manager pebble redis argocd gitea vault-secrets-operator
 
 export CGO_ENABLED := 0
 

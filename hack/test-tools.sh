@@ -102,10 +102,14 @@ ARGOCD_GOTOOLCHAIN=go1.27.3
 # Gitea (the lab's git server): its go.mod says `module gitea.dev`, so it is
 # built inside a copy of the module zip, not installed.
 GITEA_VERSION=v1.27.3
+# HashiCorp's Vault Secrets Operator (credentials.vaultStaticSecret, the lab's
+# S3 key rotation): v0.10.0 is the one version the proxy serves (v0.9.1,
+# v0.10.1, v0.11.0, v1.0.0, v1.0.1: 403).
+VSO_VERSION=v0.10.0
 
 APT_TOOLS=(htpasswd etcd buildah openssl redis)
 GO_TOOLS=(kube-apiserver loki vault minio alloy kube-controller-manager kube-scheduler kwok traefik promtail
-  prometheus prometheus-operator cert-manager pebble argocd gitea)
+  prometheus prometheus-operator cert-manager pebble argocd gitea vault-secrets-operator)
 ALL_TOOLS=("${APT_TOOLS[@]}" "${GO_TOOLS[@]}")
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -698,6 +702,23 @@ build_minio() { # work out
   mv "$work/gobin/minio" "$out"
 }
 
+# -- vault-secrets-operator: the whole operator (one main; its controllers are
+# what the lab needs: VaultConnection, VaultAuth, VaultStaticSecret and the
+# rollout restarts). Not slimmer: there is no build tag to leave out the
+# HCP, PKI and dynamic-secret controllers, and they cost only build time.
+# Built inside a copy of its module zip: `go install module@version` also
+# asks the proxy for the module's version list (for deprecations), which the
+# proxy refuses (403) for this module.
+build_vso() { # work out
+  local work=$1 out=$2 m=github.com/hashicorp/vault-secrets-operator
+  step "copy $m@$VSO_VERSION"
+  copy_module "$m@$VSO_VERSION" "$work/src"
+  cd "$work/src"
+  step "go build $m@$VSO_VERSION"
+  go build -mod=readonly "${TOOL_BUILD_FLAGS[@]}" \
+    -ldflags="-s -w -X $m/internal/version.GitVersion=$VSO_VERSION" -o "$out" .
+}
+
 # -- alloy: slim build, only the components loki-cmp renders ------------------
 # The component set comes from the generator (hack/alloycomponents renders
 # every example), never from a list kept here; it is part of the cache key, so
@@ -803,6 +824,10 @@ tool_argocd() {
   ensure_go argocd "$ARGOCD_VERSION-$h" build_argocd "version" "argocd $ARGOCD_VERSION"
   for n in $ARGOCD_NAMES; do link_bin "$n" "../argocd-$ARGOCD_VERSION-$h/$n"; done
 }
+# The version is set as upstream's release builds set it (-X GitVersion).
+tool_vault-secrets-operator() {
+  ensure_go vault-secrets-operator "$VSO_VERSION" build_vso "-version" "GitVersion:\"$VSO_VERSION\""
+}
 tool_gitea() { ensure_go gitea "$GITEA_VERSION" build_gitea "--version" "version ${GITEA_VERSION#v}"; }
 tool_traefik() { ensure_go traefik "$TRAEFIK_VERSION" build_traefik "version" "$TRAEFIK_VERSION"; }
 tool_loki()  { ensure_go loki  "$LOKI_VERSION"  build_loki  "-version" "${LOKI_VERSION#v}"; }
@@ -848,7 +873,8 @@ main() {
           "kwok $KWOK_VERSION" "traefik $TRAEFIK_VERSION" "promtail $PROMTAIL_VERSION" \
           "prometheus $PROMETHEUS_VERSION" "prometheus-operator $PROMETHEUS_OPERATOR_VERSION" \
           "cert-manager $CERT_MANAGER_VERSION" "pebble $PEBBLE_VERSION" \
-          "redis apt:redis-server" "argocd $ARGOCD_VERSION" "gitea $GITEA_VERSION"
+          "redis apt:redis-server" "argocd $ARGOCD_VERSION" "gitea $GITEA_VERSION" \
+          "vault-secrets-operator $VSO_VERSION"
         return 0 ;;
       -h|--help) usage; return 0 ;;
       all) want+=("${ALL_TOOLS[@]}") ;;
@@ -861,7 +887,7 @@ main() {
       kube-controller-manager|kube-scheduler|kwok|traefik|promtail) want+=("$a") ;;
       prometheus|prometheus-operator) want+=("$a") ;;
       prometheus-config-reloader) want+=(prometheus-operator) ;;
-      cert-manager|pebble) want+=("$a") ;;
+      cert-manager|pebble|vault-secrets-operator) want+=("$a") ;;
       cert-manager-acmesolver) want+=(cert-manager) ;;
       pebble-challtestsrv) want+=(pebble) ;;
       *) usage; printf 'test-tools: ERROR: unknown tool %q\n' "$a" >&2; exit 2 ;;
@@ -893,7 +919,7 @@ main() {
 # from earlier cold runs (vault, alloy: the slim builds' CPU minutes over 2
 # cores). With these the cold run of 2026-12-01 had lanes of 1,425 s and
 # 1,480 s (see the top): balanced, so they stay.
-declare -A COST=([vault]=7 [loki]=15 [kube-apiserver]=10 [minio]=8 [alloy]=7 [traefik]=14 [kube-controller-manager]=5 [kube-scheduler]=1 [kwok]=5 [promtail]=8 [prometheus]=8 [prometheus-operator]=5 [cert-manager]=4 [pebble]=1 [argocd]=9 [gitea]=8)
+declare -A COST=([vault]=7 [loki]=15 [kube-apiserver]=10 [minio]=8 [alloy]=7 [traefik]=14 [kube-controller-manager]=5 [kube-scheduler]=1 [kwok]=5 [promtail]=8 [prometheus]=8 [prometheus-operator]=5 [cert-manager]=4 [pebble]=1 [argocd]=9 [gitea]=8 [vault-secrets-operator]=4)
 run_lanes() { # tool...
   local -a lanes=() load=() pids=() sorted
   local i t best rc=0

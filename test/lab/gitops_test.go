@@ -30,11 +30,13 @@ import (
 // the repo-server's revision cache: install.yaml's are 120 s + up to 60 s
 // of jitter and 3 min, with which a push without a webhook was applied
 // 2m42s after it here even at a 60 s poll (docs/argocd.md); shorter here so
-// that the run without a webhook takes one poll. Which of the two started
-// a sync is read from the controller's log, not guessed from timing.
+// that the run without a webhook takes one poll (30 s: 60 s made this lab
+// the whole lab's critical path, a sync starting 77-114 s after the push).
+// Which of the two started a sync is read from the controller's log, not
+// guessed from timing.
 const (
-	gitopsPoll          = 60 * time.Second
-	gitopsRevisionCache = 20 * time.Second
+	gitopsPoll          = 30 * time.Second
+	gitopsRevisionCache = 10 * time.Second
 )
 
 // gitops is the seed deployed the way users deploy it: loki.yaml in

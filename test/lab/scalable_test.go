@@ -20,13 +20,16 @@ import (
 
 // TestSimpleScalableFlows applies the simple-scalable example on a MinIO
 // the test deploys where the example expects it (minio.minio.svc:9000,
-// the example's keys): three write, two read and two backend pods of real
+// its keys in the Secret loki-s3 that the example references, made before
+// the stack as its owner would): three write, two read and two backend pods of real
 // Loki, joined by memberlist through the rendered Service, behind real
 // Traefik; a pushed line is found by a LogQL query, and Alloy (the
 // example's collector) ships a pod's log line.
 func TestSimpleScalableFlows(t *testing.T) {
 	start := time.Now()
-	s := deployWith(t, "simple-scalable", startMinIO,
+	s := deployWith(t, "simple-scalable", func(l *lab.Lab) {
+		createS3Secret(l, "loki", "loki-s3", startMinIO(l).root)
+	},
 		"loki-data-loki-write-0", "loki-data-loki-write-1", "loki-data-loki-write-2",
 		"loki-data-loki-backend-0", "loki-data-loki-backend-1")
 	if code, _, body := s.c.must("GET", "/loki/api/v1/labels", "", "", nil); code != 401 {
@@ -43,10 +46,29 @@ func TestSimpleScalableFlows(t *testing.T) {
 	s.l.Logf("simple-scalable lab run: %s in all", time.Since(start).Round(100*time.Millisecond))
 }
 
+// s3Key is an S3 access key.
+type s3Key struct{ id, secret string }
+
+// createS3Secret is the Secret the example's credentials.secret names, as
+// its owner would create it before the stack.
+func createS3Secret(l *lab.Lab, ns, name string, k s3Key) {
+	t := l.T()
+	if err := l.API.EnsureNamespace(l.Ctx(), ns); err != nil {
+		t.Fatal(err)
+	}
+	s := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Data:       map[string][]byte{"AWS_ACCESS_KEY_ID": []byte(k.id), "AWS_SECRET_ACCESS_KEY": []byte(k.secret)},
+	}
+	if _, err := l.Client.CoreV1().Secrets(ns).Create(l.Ctx(), s, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // startMinIO deploys MinIO (one pod, the lab's MinIO build, on a lab
-// volume) in namespace minio with the example's keys and creates the
-// example's buckets.
-func startMinIO(l *lab.Lab) {
+// volume) in namespace minio and creates the example's buckets. It returns
+// its root key and address.
+func startMinIO(l *lab.Lab) minioServer {
 	t := l.T()
 	ctx := l.Ctx()
 	user, secret := render.Password("LOKI_S3_ACCESS_KEY_ID"), render.Password("LOKI_S3_SECRET_ACCESS_KEY")
@@ -111,6 +133,13 @@ func startMinIO(l *lab.Lab) {
 		}
 	}
 	l.Logf("minio: Ready at %s, buckets loki-chunks and loki-ruler", ip)
+	return minioServer{root: s3Key{user, secret}, addr: net.JoinHostPort(ip, "9000")}
+}
+
+// minioServer is the lab's MinIO: its root key and its pod's S3 address.
+type minioServer struct {
+	root s3Key
+	addr string
 }
 
 func mustQuantity(s string) resource.Quantity { return resource.MustParse(s) }

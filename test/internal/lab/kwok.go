@@ -65,7 +65,8 @@ func repoRoot() (string, error) {
 
 // labCRDSources are the lab's CRDs: Traefik's of the version the lab runs,
 // cert-manager's as the API-server checks pin it, and every CRD of the
-// prometheus-operator the lab runs (it waits for all of them).
+// prometheus-operator and the Vault Secrets Operator the lab runs (each
+// waits for all of its own).
 func labCRDSources(pins map[string]string) []apiserver.CRDSource {
 	var out []apiserver.CRDSource
 	for _, src := range apiserver.CRDSources {
@@ -83,6 +84,12 @@ func labCRDSources(pins map[string]string) []apiserver.CRDSource {
 			for _, f := range certManagerCRDs {
 				src.Files = append(src.Files, "deploy/crds/"+f+".yaml")
 			}
+		case src.Module == "github.com/hashicorp/vault-secrets-operator":
+			// The rotation test runs the operator, which watches all of them.
+			src.Version, src.Files = pins["vault-secrets-operator"], nil
+			for _, kind := range vsoCRDs {
+				src.Files = append(src.Files, "config/crd/bases/secrets.hashicorp.com_"+kind+".yaml")
+			}
 		case strings.HasPrefix(src.Module, "github.com/argoproj/"):
 			continue // the lab has no Argo CD (yet)
 		}
@@ -93,6 +100,9 @@ func labCRDSources(pins map[string]string) []apiserver.CRDSource {
 
 var prometheusOperatorCRDs = []string{"alertmanagerconfigs", "alertmanagers", "podmonitors", "probes",
 	"prometheusagents", "prometheuses", "prometheusrules", "scrapeconfigs", "servicemonitors", "thanosrulers"}
+
+var vsoCRDs = []string{"hcpauths", "hcpvaultsecretsapps", "secrettransformations", "vaultauthglobals",
+	"vaultauths", "vaultconnections", "vaultdynamicsecrets", "vaultpkisecrets", "vaultstaticsecrets"}
 
 var certManagerCRDs = []string{"acme.cert-manager.io_challenges", "acme.cert-manager.io_orders",
 	"cert-manager.io_certificaterequests", "cert-manager.io_certificates", "cert-manager.io_clusterissuers",

@@ -53,7 +53,11 @@ const (
 // top-level test, several at once (split.go), unless the caller chose the
 // tests. Inside, it builds the lab's network and runs the tests. The
 // namespaces end with the process: nothing is left on the machine.
-func Main(m *testing.M) {
+//
+// longestFirst names the top-level tests that take longest, longest first:
+// they take the first slots, the others follow in source order (a long lab
+// started last would end the run alone).
+func Main(m *testing.M, longestFirst ...string) {
 	switch os.Getenv(envRole) {
 	case rolePod:
 		podInit() // does not return
@@ -78,14 +82,14 @@ func Main(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Setenv(envLokiCmp, bin)
-	code := runLabs(m)
+	code := runLabs(m, longestFirst)
 	os.RemoveAll(filepath.Dir(bin))
 	os.Exit(code)
 }
 
 // runLabs runs the tests in the lab's namespaces and returns the exit
 // status: in a lab per top-level test (split.go) or in one.
-func runLabs(m *testing.M) int {
+func runLabs(m *testing.M, longestFirst []string) int {
 	if os.Geteuid() != 0 {
 		// An unprivileged user namespace maps only the caller's own uid, and
 		// the pods run as their own users (Loki: runAsUser 10001, fsGroup).
@@ -111,7 +115,7 @@ func runLabs(m *testing.M) int {
 		return 1
 	}
 	if tests != nil {
-		return runSplit(self, args, os.Args[1:], tests, jobs)
+		return runSplit(self, args, os.Args[1:], orderTests(tests, longestFirst), jobs)
 	}
 	cmd := exec.Command("unshare", append(append(args, "--", self), os.Args[1:]...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr

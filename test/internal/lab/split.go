@@ -68,6 +68,23 @@ func splitTests(self string, args []string) ([]string, int, error) {
 	return tests, jobs, nil
 }
 
+// orderTests puts the tests of first that exist ahead, in first's order,
+// and the rest after them in their own order.
+func orderTests(tests, first []string) []string {
+	var out []string
+	for _, name := range first {
+		if slices.Contains(tests, name) {
+			out = append(out, name)
+		}
+	}
+	for _, name := range tests {
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // runSplit runs each test in its own namespaces (unshare with unshareArgs),
 // jobs at once, and prints each one's whole output when it ends, so that
 // no two tests' lines mix. It returns the exit status: 0 only if every run
@@ -87,8 +104,9 @@ func runSplit(self string, unshareArgs, args, tests []string, jobs int) int {
 			pass = append(pass, a)
 		}
 	}
-	// Slots are taken in the list's order (source order: the long GitOps
-	// labs start in the first round, not last behind the short ones).
+	// Slots are taken in the list's order (Main's longestFirst, then
+	// source order: the long labs start in the first round, not last
+	// behind the short ones).
 	for _, name := range tests {
 		wg.Add(1)
 		slots <- struct{}{}

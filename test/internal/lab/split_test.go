@@ -34,3 +34,10 @@ func TestSplitTests(t *testing.T) {
 		t.Errorf("%s=zero: no error", envJobs)
 	}
 }
+
+func TestOrderTests(t *testing.T) {
+	got := orderTests([]string{"TestA", "TestB", "TestC", "TestD"}, []string{"TestC", "TestGone", "TestA"})
+	if want := []string{"TestC", "TestA", "TestB", "TestD"}; !slices.Equal(got, want) {
+		t.Errorf("orderTests: %v, want %v", got, want)
+	}
+}
