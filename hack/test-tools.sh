@@ -9,7 +9,7 @@
 # Tools: htpasswd etcd buildah openssl redis (Debian packages; alias "apt" for all five),
 #        kube-apiserver loki vault minio alloy (built from Go module source),
 #        kube-controller-manager kube-scheduler kwok traefik promtail prometheus
-#        prometheus-operator cert-manager pebble argocd gitea (the live lab's,
+#        prometheus-operator cert-manager pebble argocd gitea vault-secrets-operator (the live lab's,
 #        test/lab; built from Go module source; prometheus-operator also builds
 #        prometheus-config-reloader, cert-manager its acmesolver, pebble its
 #        pebble-challtestsrv; argocd is Argo CD's servers, one binary under
@@ -62,6 +62,8 @@
 #   kwok                       154 s (223)
 #   kube-controller-manager     66 s (115)     after kube-apiserver (same cache)
 #   pebble                      10 s (20)      + challtestsrv
+#   vault-secrets-operator     119 s           (added 2026-12-03 with issue 19: cold build cache,
+#                                              warm module cache, alone on the machine; not yet in a cold run)
 #   kube-scheduler               6 s
 # Lanes: 2,632 s and 2,513 s (about 4,480 s each the day before). The whole
 # cold .ci/run: 3,570 s (59.5 min), of which tools + lint 2,685 s.

@@ -30,7 +30,8 @@ type lokiProc struct {
 	proc                   *proc.Process
 }
 
-// TestSimpleScalableLive runs the simple-scalable example for real on
+// TestSimpleScalableLive runs the s3-plaintext example (simple-scalable
+// with the opt-in plaintext keys; the lab runs the referenced forms) for real on
 // 127.0.0.1: MinIO as the object store, and every pod the example asks for
 // (3 write, 2 read, 2 backend) as a Loki process started with its
 // workload's own arguments and the rendered config, only paths and
@@ -41,7 +42,7 @@ func TestSimpleScalableLive(t *testing.T) {
 	t.Parallel()
 	lokiBin := testtools.Find(t, "loki")
 	minioBin := testtools.Find(t, "minio")
-	file := exampleFile(t, "simple-scalable")
+	file := exampleFile(t, "s3-plaintext")
 	objs := render.Objects(t, file)
 	doc := render.Stack(t, file).Stack
 	env := secretEnv(t, render.Find(t, objs, "Secret", doc.Metadata.Name+"-object-storage"))
