@@ -52,7 +52,7 @@ tools:
 	hack/test-tools.sh $(TEST_TOOLS)
 
 # The three modules' tests run side by side: the live lab (test/lab, the
-# longest, ~3 min with its tests in labs of their own, three at once:
+# longest, ~7-9 min with its tests in labs of their own, four at once:
 # docs/lab.md) spends most of its time waiting for programs and probes,
 # not on the CPU (go test's default 10-minute timeout is too close to the
 # GitOps lab's ~8 minutes: 25m). Every run's output is kept whole and printed when it ends;
