@@ -63,10 +63,14 @@
 #   kube-controller-manager     66 s (115)     after kube-apiserver (same cache)
 #   pebble                      10 s (20)      + challtestsrv
 #   vault-secrets-operator     119 s           (added 2026-12-03 with issue 19: cold build cache,
-#                                              warm module cache, alone on the machine; not yet in a cold run)
+#                                              warm module cache, alone; 136 s in the cold run of bef31cf)
 #   kube-scheduler               6 s
 # Lanes: 2,632 s and 2,513 s (about 4,480 s each the day before). The whole
 # cold .ci/run: 3,570 s (59.5 min), of which tools + lint 2,685 s.
+# Cold run of bef31cf (2026-12-04, a machine ~1.5x faster than 95eb145's, with
+# the Vault Secrets Operator): lanes 1,804 s and 1,846 s, tools + lint 1,887 s,
+# the whole run 2,583 s (43.1 min); scaled to the slowest machine seen, ~75 min:
+# the budget's edge, so the next program needs a cut of its own.
 set -Eeuo pipefail
 
 # ---- pins -------------------------------------------------------------------
